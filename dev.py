@@ -1,0 +1,251 @@
+#!/usr/bin/env python3
+"""One entry point for a new machine that has only Python 3.11 (standard library only).
+
+    python3 dev.py            set up and run everything: web, Celery worker, Celery beat
+    python3 dev.py test [...] install what the tests need and run the whole suite (pytest)
+    python3 dev.py check      ruff (lint + format) and mypy
+    python3 dev.py lock       re-lock requirements*.txt from pyproject.toml
+
+Both `up` and `test` create .venv/ and install the locked requirements (with hashes) when
+they changed, so they are safe to run again and again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+BIN = VENV / "bin"
+PYTHON = BIN / "python"
+VAR = ROOT / "var"
+
+DEMO_PASSWORD = "medguard-demo"  # noqa: S105 - printed for the demo logins on purpose
+
+
+def say(message: str) -> None:
+    print(f"==> {message}", flush=True)
+
+
+def require_python_311() -> None:
+    if sys.version_info[:2] != (3, 11):
+        found = ".".join(map(str, sys.version_info[:3]))
+        sys.exit(f"dev.py needs Python 3.11 (Django 5.2 LTS is pinned for it); this is {found}")
+
+
+def ensure_venv(requirements: str) -> None:
+    """Create .venv and install the locked requirements when they changed."""
+    if not PYTHON.exists():
+        say("creating the virtual environment in .venv/")
+        venv.EnvBuilder(with_pip=True, clear=True).create(VENV)
+    lock = ROOT / requirements
+    stamp = VENV / f".installed-{requirements}"
+    digest = hashlib.sha256(lock.read_bytes()).hexdigest()
+    if stamp.exists() and stamp.read_text() == digest:
+        return
+    say(f"installing {requirements} into .venv/")
+    subprocess.run(
+        [
+            str(PYTHON),
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            "--require-hashes",
+            "-r",
+            str(lock),
+        ],
+        check=True,
+    )
+    stamp.write_text(digest)
+
+
+def manage(*args: str, env: dict[str, str] | None = None) -> None:
+    subprocess.run([str(PYTHON), "manage.py", *args], cwd=ROOT, check=True, env=env)
+
+
+def port_is_free(port: int) -> bool:
+    with socket.socket() as probe:
+        return probe.connect_ex(("127.0.0.1", port)) != 0
+
+
+def compile_translations(env: dict[str, str]) -> None:
+    # The compiled catalogues are committed; this keeps them current after an edit of a
+    # .po file, and is skipped when GNU gettext is not installed.
+    if shutil.which("msgfmt"):
+        manage("compilemessages", "--verbosity", "0", env=env)
+
+
+def up() -> int:
+    ensure_venv("requirements.txt")
+    env = dict(os.environ)
+    env.setdefault("DJANGO_SETTINGS_MODULE", "medguard_backend.settings.dev")
+    env.setdefault("PYTHONUNBUFFERED", "1")
+    web_port = int(env.get("MEDGUARD_PORT", "8000"))
+    smtp_port = int(env.get("DEV_SMTP_PORT", "1025"))
+    catch_mail = not env.get("EMAIL_HOST")
+    for port in [web_port] + ([smtp_port] if catch_mail else []):
+        if not port_is_free(port):
+            sys.exit(
+                f"port {port} is in use: stop what is using it, or set "
+                f"{'MEDGUARD_PORT' if port == web_port else 'DEV_SMTP_PORT'}"
+            )
+
+    compile_translations(env)
+    say("migrating the database")
+    manage("migrate", "--noinput", "--verbosity", "0", env=env)
+    say("loading demo data")
+    manage("load_demo_data", env=env)
+
+    celery = [str(BIN / "celery"), "-A", "medguard_backend"]
+    commands: dict[str, list[str]] = {
+        "web": [str(PYTHON), "manage.py", "runserver", f"127.0.0.1:{web_port}", "--noreload"],
+        "worker": [
+            *celery,
+            "worker",
+            "--loglevel=info",
+            "--concurrency=2",
+            "--hostname=medguard-dev@%h",
+        ],
+        "beat": [
+            *celery,
+            "beat",
+            "-l",
+            "info",
+            "--scheduler",
+            "django_celery_beat.schedulers:DatabaseScheduler",
+        ],
+    }
+    if catch_mail:
+        commands["mail"] = [
+            str(PYTHON),
+            "-m",
+            "medguard_backend.devtools.mail_catcher",
+            "--port",
+            str(smtp_port),
+            "--folder",
+            str(VAR / "mail"),
+        ]
+    processes: dict[str, subprocess.Popen[bytes]] = {}
+    for name, command in commands.items():
+        processes[name] = subprocess.Popen(command, cwd=ROOT, env=env)
+
+    site = f"http://127.0.0.1:{web_port}"
+    mail_where = (
+        f"caught on 127.0.0.1:{smtp_port}, saved as .eml files in {VAR / 'mail'}/"
+        if catch_mail
+        else f"sent through {env['EMAIL_HOST']}"
+    )
+    print(
+        f"""
+MedGuard SA Notifications is running (Ctrl-C stops everything).
+  web:        {site}/
+  admin:      {site}/admin/
+  health:     {site}/health/
+  logins:     admin (staff, superuser), thandi and johan (patients), naledi (caregiver)
+              password for all of them: {DEMO_PASSWORD}
+  email:      {mail_where}
+  database:   {env.get("DATABASE_URL") or "SQLite, var/db.sqlite3"}
+  broker:     {env.get("CELERY_BROKER_URL") or "filesystem transport, var/broker/"}
+""",
+        flush=True,
+    )
+
+    stopping = False
+
+    def stop(*_: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
+    exit_code = 0
+    while not stopping:
+        for name, process in processes.items():
+            if process.poll() is not None:
+                print(
+                    f"{name} exited with status {process.returncode}; stopping the rest", flush=True
+                )
+                exit_code = 1
+                stopping = True
+        time.sleep(0.5)
+
+    say("stopping")
+    for process in processes.values():
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+    deadline = time.monotonic() + 20
+    for process in processes.values():
+        try:
+            process.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+    return exit_code
+
+
+def test(pytest_args: list[str]) -> int:
+    ensure_venv("requirements-dev.txt")
+    env = dict(os.environ, DJANGO_SETTINGS_MODULE="medguard_backend.settings.test")
+    compile_translations(env)
+    return subprocess.call([str(PYTHON), "-m", "pytest", *pytest_args], cwd=ROOT, env=env)
+
+
+def check() -> int:
+    ensure_venv("requirements-dev.txt")
+    failed = 0
+    for command in (
+        [str(BIN / "ruff"), "check", "."],
+        [str(BIN / "ruff"), "format", "--check", "."],
+        [str(BIN / "mypy"), "."],
+    ):
+        say(" ".join(Path(command[0]).name if i == 0 else part for i, part in enumerate(command)))
+        failed |= subprocess.call(command, cwd=ROOT)
+    return 1 if failed else 0
+
+
+def lock() -> int:
+    ensure_venv("requirements-dev.txt")
+    subprocess.run([str(PYTHON), "-m", "pip", "install", "--quiet", "uv"], check=True)
+    base = [
+        str(BIN / "uv"),
+        "pip",
+        "compile",
+        "pyproject.toml",
+        "--python-version",
+        "3.11",
+        "--generate-hashes",
+        "--quiet",
+    ]
+    subprocess.run([*base, "-o", "requirements.txt"], cwd=ROOT, check=True)
+    subprocess.run([*base, "--group", "dev", "-o", "requirements-dev.txt"], cwd=ROOT, check=True)
+    return 0
+
+
+def main() -> int:
+    require_python_311()
+    os.chdir(ROOT)
+    command, *rest = sys.argv[1:] or ["up"]
+    if command == "up":
+        return up()
+    if command == "test":
+        return test(rest)
+    if command == "check":
+        return check()
+    if command == "lock":
+        return lock()
+    sys.exit(f"unknown command {command!r}; use one of: up, test, check, lock")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

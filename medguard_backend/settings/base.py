@@ -1,0 +1,268 @@
+"""Settings shared by every mode (dev, test, prod).
+
+Values come from the environment (see ``.env.example``); ``env.py`` turns a malformed
+value into a one-line error naming the variable. With nothing set, the project runs on
+the embedded default: SQLite, a filesystem Celery broker and a local-memory cache.
+"""
+
+from __future__ import annotations
+
+from kombu import Queue
+
+from .env import BASE_DIR, VAR_DIR, bool_value, database_config, env, int_value, is_set, url_value
+from .env import time_zone as time_zone_setting
+
+SECRET_KEY = env.str("SECRET_KEY", default="django-insecure-dev-only-change-me")
+DEBUG = False
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "phonenumber_field",
+    "django_celery_beat",
+    "django_celery_results",
+    "accounts",
+    "notifications",
+    "medications",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+TEST_RUNNER = "medguard_backend.test_runner.PytestTestRunner"
+ROOT_URLCONF = "medguard_backend.urls"
+WSGI_APPLICATION = "medguard_backend.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "django.template.context_processors.i18n",
+            ],
+        },
+    },
+]
+
+# --- Database -----------------------------------------------------------------------------
+DATABASES = {
+    "default": database_config("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}"),
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    VAR_DIR.mkdir(exist_ok=True)
+    DATABASES["default"]["OPTIONS"] = {
+        # Web, worker and beat write to one SQLite file at once: WAL lets readers go on
+        # while one writer works, IMMEDIATE takes the write lock at BEGIN (so a transaction
+        # waits for it instead of failing half-way with "database is locked"), and the
+        # timeout is how long it waits.
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 30,
+    }
+else:
+    # Reuse connections for a minute; health-check them so a restarted server is noticed.
+    DATABASES["default"]["CONN_MAX_AGE"] = int_value("CONN_MAX_AGE", 60)
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_USER_MODEL = "accounts.User"
+# `manage.py load_demo_data` creates users with a published password: dev and test only.
+MEDGUARD_ALLOW_DEMO_DATA = bool_value("MEDGUARD_ALLOW_DEMO_DATA", False)
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "admin:login"
+
+# --- Languages and time -------------------------------------------------------------------
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", "English"), ("af", "Afrikaans")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+USE_I18N = True
+USE_TZ = True
+TIME_ZONE = time_zone_setting("TIME_ZONE", "Africa/Johannesburg")
+
+PHONENUMBER_DEFAULT_REGION = "ZA"
+PHONENUMBER_DB_FORMAT = "E164"
+
+STATIC_URL = "static/"
+STATIC_ROOT = VAR_DIR / "static"
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+
+# --- Site -----------------------------------------------------------------------------------
+# Base URL for links inside messages. The seed called it WAGTAILADMIN_BASE_URL; the clearer
+# SITE_BASE_URL wins when both are set.
+SITE_BASE_URL = url_value(
+    "SITE_BASE_URL" if is_set("SITE_BASE_URL") else "WAGTAILADMIN_BASE_URL",
+    default="http://localhost:8000",
+    schemes={"http", "https"},
+).rstrip("/")
+WAGTAILADMIN_BASE_URL = SITE_BASE_URL
+
+# --- Cache ----------------------------------------------------------------------------------
+# Redis (shared by every process) when REDIS_URL is set, exactly as the seed configures it;
+# a per-process local-memory cache on the embedded default, which needs no server.
+if is_set("REDIS_URL"):
+    CACHES = {
+        "default": {
+            "BACKEND": "django_redis.cache.RedisCache",
+            "LOCATION": url_value("REDIS_URL", "", {"redis", "rediss", "unix"}),
+            "OPTIONS": {
+                "CLIENT_CLASS": "django_redis.client.DefaultClient",
+                "SOCKET_CONNECT_TIMEOUT": 5,
+                "SOCKET_TIMEOUT": 5,
+                "CONNECTION_POOL_KWARGS": {"max_connections": 100},
+            },
+        }
+    }
+    # A Redis outage must not take pages down: cache reads miss, writes are dropped, and
+    # /health/ reports the cache as failing.
+    DJANGO_REDIS_IGNORE_EXCEPTIONS = True
+    DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": "medguard",
+        }
+    }
+
+# --- Celery -----------------------------------------------------------------------------------
+# Broker: CELERY_BROKER_URL (Redis in production); without it, kombu's filesystem transport,
+# which needs no server, supports the broadcast that `celery inspect` and `purge` use, and
+# keeps queued messages across restarts in var/broker/.
+if is_set("CELERY_BROKER_URL"):
+    CELERY_BROKER_URL = url_value(
+        "CELERY_BROKER_URL", "", {"redis", "rediss", "amqp", "pyamqp", "filesystem"}
+    )
+else:
+    CELERY_BROKER_URL = "filesystem://localhost/"
+CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default="django-db")
+
+CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+CELERY_TASK_ROUTES = {
+    "notifications.tasks.*": {"queue": "notifications"},
+    "medications.tasks.*": {"queue": "medications"},
+}
+# A worker started without -Q (as the seed starts it) consumes every queue listed here.
+CELERY_TASK_DEFAULT_QUEUE = "celery"
+CELERY_TASK_QUEUES = (Queue("celery"), Queue("notifications"), Queue("medications"))
+
+# Beat's crontabs are South African wall-clock times (08:00 reminders are 08:00 SAST).
+CELERY_TIMEZONE = TIME_ZONE
+CELERY_ENABLE_UTC = True
+
+# Our tasks are idempotent (deliveries are claimed with a conditional update), so a task is
+# acknowledged only after it ran: a worker that dies mid-task leaves it to be redelivered.
+CELERY_TASK_ACKS_LATE = True
+# A child killed by the OS (OOM) is not redelivered: a task that kills its worker would
+# otherwise loop forever. Work it left unfinished is in the database and the outbox sweeper
+# picks it up again.
+CELERY_TASK_REJECT_ON_WORKER_LOST = False
+# Take one message at a time: long batches do not starve a queue behind a busy process,
+# and a killed worker holds back at most one unacknowledged message per process.
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# The hard limit kills a stuck task (a hung SMTP server) so the process is freed; the soft
+# limit first raises inside the task so it can record why it stopped.
+CELERY_TASK_SOFT_TIME_LIMIT = int_value("CELERY_TASK_SOFT_TIME_LIMIT", 240, minimum=1)
+CELERY_TASK_TIME_LIMIT = int_value("CELERY_TASK_TIME_LIMIT", 300, minimum=1)
+# Redis redelivers an unacknowledged message after the visibility timeout. It must be longer
+# than the longest task (the hard limit above) or a running task is handed out twice.
+CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {
+    "visibility_timeout": 3600,
+    "socket_connect_timeout": 5,
+    "socket_timeout": 10,
+}
+if CELERY_BROKER_URL.startswith("filesystem://"):
+    _broker_dir = VAR_DIR / "broker"
+    for _folder in ("queue", "processed", "control"):
+        (_broker_dir / _folder).mkdir(parents=True, exist_ok=True)
+    CELERY_BROKER_TRANSPORT_OPTIONS |= {
+        "data_folder_in": str(_broker_dir / "queue"),
+        "data_folder_out": str(_broker_dir / "queue"),
+        "processed_folder": str(_broker_dir / "processed"),
+        "control_folder": str(_broker_dir / "control"),
+        # The folder is polled; a second keeps hand-offs prompt at negligible cost.
+        "polling_interval": 1,
+    }
+# Workers and beat wait for a broker that starts after them instead of exiting.
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
+# Publishing from a web request gives up quickly when the broker is down: the work is
+# already recorded in the database (the outbox) and the sweeper enqueues it later, so a
+# broker outage must not make a page hang.
+CELERY_BROKER_CONNECTION_TIMEOUT = 3
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 2,
+    "interval_start": 0,
+    "interval_step": 0.5,
+    "interval_max": 1,
+}
+CELERY_TASK_SERIALIZER = "json"
+CELERY_RESULT_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_RESULT_EXTENDED = True
+CELERY_RESULT_EXPIRES = 60 * 60 * 24 * 7
+CELERY_TASK_TRACK_STARTED = True
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+
+# --- Email ------------------------------------------------------------------------------------
+EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.smtp.EmailBackend")
+EMAIL_HOST = env.str("EMAIL_HOST", default="localhost")
+EMAIL_PORT = int_value("EMAIL_PORT", 25, minimum=1)
+EMAIL_USE_TLS = bool_value("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = bool_value("EMAIL_USE_SSL", False)
+EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
+EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
+EMAIL_TIMEOUT = int_value("EMAIL_TIMEOUT", 20, minimum=1)
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="noreply@medguard-sa.com")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
+# --- Logging ----------------------------------------------------------------------------------
+LOG_DIR = BASE_DIR / "logs"
+LOG_LEVEL = env.str("LOG_LEVEL", default="INFO").upper()
+LOGGING: dict[str, object] = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {
+        # Defence in depth: code logs ids, never phone numbers or addresses; this catches a
+        # number that slips into a third-party library's message.
+        "redact_contact_details": {"()": "medguard_backend.logging.RedactContactDetails"},
+    },
+    "formatters": {
+        "standard": {"format": "%(asctime)s %(levelname)s %(name)s %(process)d %(message)s"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "standard",
+            "filters": ["redact_contact_details"],
+        },
+    },
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        "celery": {"level": LOG_LEVEL},
+    },
+}

@@ -1,0 +1,88 @@
+"""Reading configuration from the environment, failing loudly on bad values.
+
+Every setting the project reads from the environment goes through here, so a malformed
+value stops start-up with one line that names the variable (``ImproperlyConfigured``)
+instead of surfacing later as a confusing error deep inside a library.
+"""
+
+from __future__ import annotations
+
+import zoneinfo
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import environ
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent.parent
+# Runtime state of the embedded default (SQLite file, broker folders, caught mail) lives
+# here, outside the source tree's packages and ignored by git.
+VAR_DIR = BASE_DIR / "var"
+
+env = environ.Env()
+_dotenv = BASE_DIR / ".env"
+if _dotenv.exists():
+    # Real environment variables win over .env, as twelve-factor tools expect.
+    environ.Env.read_env(_dotenv, overwrite=False)
+
+
+def is_set(name: str) -> bool:
+    return bool(env.str(name, default="").strip())
+
+
+def database_config(name: str, default: str) -> dict:
+    raw = env.str(name, default=default)
+    scheme = urlsplit(raw).scheme
+    if scheme not in {"sqlite", "postgres", "postgresql", "pgsql", "psql"}:
+        raise ImproperlyConfigured(
+            f"{name} must be a sqlite:// or postgres:// URL, got scheme {scheme!r}"
+        )
+    try:
+        config = environ.Env.db_url_config(raw)
+    except Exception as exc:  # django-environ raises several types for a malformed URL
+        raise ImproperlyConfigured(f"{name} is not a valid database URL: {exc}") from exc
+    if not config.get("NAME"):
+        raise ImproperlyConfigured(f"{name} names no database")
+    return config
+
+
+def bool_value(name: str, default: bool) -> bool:
+    raw = env.str(name, default="").strip().lower()
+    if not raw:
+        return default
+    if raw in {"1", "true", "yes", "on"}:
+        return True
+    if raw in {"0", "false", "no", "off"}:
+        return False
+    raise ImproperlyConfigured(f"{name} must be true or false, got {raw!r}")
+
+
+def int_value(name: str, default: int, minimum: int = 0) -> int:
+    raw = env.str(name, default="").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a whole number, got {raw!r}") from None
+    if value < minimum:
+        raise ImproperlyConfigured(f"{name} must be at least {minimum}, got {value}")
+    return value
+
+
+def time_zone(name: str, default: str) -> str:
+    value = env.str(name, default=default)
+    try:
+        zoneinfo.ZoneInfo(value)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise ImproperlyConfigured(f"{name} is not a known IANA time zone: {value!r}") from None
+    return value
+
+
+def url_value(name: str, default: str, schemes: set[str]) -> str:
+    value = env.str(name, default=default).strip()
+    parts = urlsplit(value)
+    if parts.scheme not in schemes or not (parts.netloc or parts.scheme == "filesystem"):
+        allowed = ", ".join(sorted(schemes))
+        raise ImproperlyConfigured(f"{name} must be a URL with scheme {allowed}; got {value!r}")
+    return value

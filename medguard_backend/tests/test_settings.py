@@ -1,0 +1,128 @@
+"""Each settings mode loads; bad configuration stops start-up with one line naming it."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+GOOD_SECRET = "k3J9-very-long-random-production-secret-value-0123456789-abcdefXYZ"
+PROD = {"SECRET_KEY": GOOD_SECRET, "ALLOWED_HOSTS": "medguard.example.org"}
+
+
+def run_manage(*args: str, settings: str = "dev", **env: str) -> subprocess.CompletedProcess[str]:
+    clean = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "ALLOWED_HOSTS"}}
+    clean |= {"DJANGO_SETTINGS_MODULE": f"medguard_backend.settings.{settings}", **env}
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=clean,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def last_error_line(result: subprocess.CompletedProcess[str]) -> str:
+    return result.stderr.strip().splitlines()[-1]
+
+
+@pytest.mark.parametrize("mode", ["dev", "test"])
+def test_settings_mode_loads_and_passes_system_checks(mode: str) -> None:
+    result = run_manage("check", settings=mode)
+    assert result.returncode == 0, result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_prod_passes_check_deploy_without_warnings() -> None:
+    result = run_manage("check", "--deploy", "--fail-level", "WARNING", settings="prod", **PROD)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+@pytest.mark.parametrize(
+    "secret",
+    ["", "django-insecure-dev-only-change-me", "short-secret"],
+    ids=["missing", "default", "too-short"],
+)
+def test_prod_refuses_to_start_without_a_real_secret_key(secret: str) -> None:
+    result = run_manage("check", settings="prod", SECRET_KEY=secret, ALLOWED_HOSTS="x.org")
+    assert result.returncode != 0
+    assert "SECRET_KEY" in last_error_line(result)
+
+
+def test_prod_refuses_to_start_without_allowed_hosts() -> None:
+    result = run_manage("check", settings="prod", SECRET_KEY=GOOD_SECRET)
+    assert result.returncode != 0
+    assert "ALLOWED_HOSTS" in last_error_line(result)
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("DATABASE_URL", "mysql-ish://nowhere"),
+        ("DATABASE_URL", "postgres://"),
+        ("TIME_ZONE", "Africa/Atlantis"),
+        ("CELERY_BROKER_URL", "not a url"),
+        ("REDIS_URL", "http://localhost:6379/1"),
+        ("EMAIL_PORT", "twenty-five"),
+        ("EMAIL_USE_TLS", "perhaps"),
+        ("WAGTAILADMIN_BASE_URL", "localhost:8000"),
+    ],
+)
+def test_bad_configuration_names_the_variable(variable: str, value: str) -> None:
+    result = run_manage("check", **{variable: value})
+    assert result.returncode != 0
+    line = last_error_line(result)
+    assert line.startswith("django.core.exceptions.ImproperlyConfigured")
+    assert variable in line
+
+
+def test_site_base_url_is_an_alias_for_the_seeds_wagtail_variable() -> None:
+    code = "from django.conf import settings; print(settings.SITE_BASE_URL)"
+    result = run_manage(
+        "shell", "--no-imports", "-c", code, WAGTAILADMIN_BASE_URL="https://app.medguard.co.za/"
+    )
+    assert result.stdout.strip() == "https://app.medguard.co.za"
+    result = run_manage(
+        "shell",
+        "--no-imports",
+        "-c",
+        code,
+        WAGTAILADMIN_BASE_URL="https://old.example",
+        SITE_BASE_URL="https://new.example",
+    )
+    assert result.stdout.strip() == "https://new.example"
+
+
+def test_time_zone_and_languages() -> None:
+    from django.conf import settings
+
+    assert settings.TIME_ZONE == "Africa/Johannesburg"
+    assert settings.USE_TZ is True
+    assert [code for code, _ in settings.LANGUAGES] == ["en", "af"]
+    assert "django.middleware.locale.LocaleMiddleware" in settings.MIDDLEWARE
+
+
+def test_prod_logs_to_a_rotating_file() -> None:
+    code = (
+        "from django.conf import settings; h = settings.LOGGING['handlers']['file'];"
+        "print(h['class'], h['filename'])"
+    )
+    result = run_manage("shell", "--no-imports", "-c", code, settings="prod", **PROD)
+    assert result.returncode == 0, result.stderr
+    handler_class, filename = result.stdout.split()
+    assert handler_class == "logging.handlers.RotatingFileHandler"
+    assert filename.endswith("logs/django.log")
+
+
+def test_manage_py_test_runs_the_pytest_suite_as_the_seed_shows() -> None:
+    result = run_manage(
+        "test", "accounts.tests.test_user", settings="test", MEDGUARD_TEST_DB_SUFFIX="_nested"
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert " passed" in result.stdout
