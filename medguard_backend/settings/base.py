@@ -239,6 +239,37 @@ EMAIL_TIMEOUT = int_value("EMAIL_TIMEOUT", 20, minimum=1)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="noreply@medguard-sa.com")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
+# --- Notifications ----------------------------------------------------------------------------
+# One transport class per channel (notifications/channels/). In-app needs none: the recipient
+# row is the delivery. SMS and push write to files in var/outbox/ until a provider is set.
+NOTIFICATION_TRANSPORTS = {
+    "email": env.str(
+        "NOTIFICATION_EMAIL_TRANSPORT", default="notifications.channels.email.EmailTransport"
+    ),
+    "sms": env.str(
+        "NOTIFICATION_SMS_TRANSPORT", default="notifications.channels.sms.FileSMSTransport"
+    ),
+    "push": env.str(
+        "NOTIFICATION_PUSH_TRANSPORT", default="notifications.channels.push.FilePushTransport"
+    ),
+}
+NOTIFICATION_FILE_TRANSPORT_DIR = VAR_DIR / "outbox"
+# Delivery ids per Celery task: big enough to amortise queries, small enough to finish well
+# inside the task time limit (an SMTP send takes ~10 ms here, ~100 ms against a provider).
+NOTIFICATION_BATCH_SIZE = int_value("NOTIFICATION_BATCH_SIZE", 500, minimum=1)
+# Retries of temporary failures: exponential back-off with full jitter, then "failed".
+NOTIFICATION_MAX_ATTEMPTS = int_value("NOTIFICATION_MAX_ATTEMPTS", 5, minimum=1)
+NOTIFICATION_RETRY_BASE_SECONDS = int_value("NOTIFICATION_RETRY_BASE_SECONDS", 60, minimum=0)
+NOTIFICATION_RETRY_MAX_SECONDS = int_value("NOTIFICATION_RETRY_MAX_SECONDS", 3600, minimum=0)
+# A delivery still "sending" this long after it was claimed belongs to a worker that died:
+# the sweeper hands it out again. Longer than the task hard time limit.
+NOTIFICATION_STUCK_AFTER_SECONDS = int_value("NOTIFICATION_STUCK_AFTER_SECONDS", 600, minimum=1)
+# A pending delivery enqueued this long ago and still not claimed is enqueued again (its
+# broker message was lost).
+NOTIFICATION_REENQUEUE_AFTER_SECONDS = int_value(
+    "NOTIFICATION_REENQUEUE_AFTER_SECONDS", 300, minimum=1
+)
+
 # --- Logging ----------------------------------------------------------------------------------
 LOG_DIR = BASE_DIR / "logs"
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO").upper()

@@ -1,0 +1,38 @@
+"""Notification models; `from notifications.models import Notification, ...` as the seed shows."""
+
+from .choices import (
+    CATEGORY_OF_TYPE,
+    AttemptOutcome,
+    Category,
+    Channel,
+    DeliveryStatus,
+    EmailTimePreference,
+    NotificationType,
+    Priority,
+    RecipientStatus,
+)
+from .delivery import Delivery, DeliveryAttempt
+from .devices import PushDevice
+from .notification import Notification, NotificationRecipient
+from .preferences import UserNotificationPreferences
+from .templates import NotificationTemplate, TemplatePart
+
+__all__ = [
+    "CATEGORY_OF_TYPE",
+    "AttemptOutcome",
+    "Category",
+    "Channel",
+    "Delivery",
+    "DeliveryAttempt",
+    "DeliveryStatus",
+    "EmailTimePreference",
+    "Notification",
+    "NotificationRecipient",
+    "NotificationTemplate",
+    "NotificationType",
+    "Priority",
+    "PushDevice",
+    "RecipientStatus",
+    "TemplatePart",
+    "UserNotificationPreferences",
+]

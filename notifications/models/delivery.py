@@ -1,0 +1,87 @@
+from __future__ import annotations
+
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from .choices import AttemptOutcome, Channel, DeliveryStatus
+from .notification import NotificationRecipient
+
+
+class Delivery(models.Model):
+    """One recipient on one channel: the unit the outbox sends, retries and audits.
+
+    The row is the source of truth (the database is the outbox); broker messages only
+    carry ids and are allowed to be lost or repeated.
+    """
+
+    recipient = models.ForeignKey(
+        NotificationRecipient, on_delete=models.CASCADE, related_name="deliveries"
+    )
+    channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
+    status = models.CharField(
+        _("status"), max_length=10, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING
+    )
+    # Not sent before this time: quiet hours, the email digest time or a retry back-off.
+    not_before = models.DateTimeField(_("not before"), default=timezone.now)
+    # Goes out in the recipient's email digest rather than as a message of its own.
+    digest = models.BooleanField(_("in digest"), default=False)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    enqueued_at = models.DateTimeField(_("enqueued at"), null=True, blank=True)
+    claimed_at = models.DateTimeField(_("claimed at"), null=True, blank=True)
+    claim_token = models.UUIDField(_("claim token"), null=True, blank=True, db_index=True)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    provider_message_id = models.CharField(_("provider message id"), max_length=200, blank=True)
+    # Why the last attempt failed or the delivery was skipped. Never a message body,
+    # address or phone number.
+    last_error = models.TextField(_("last error"), blank=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("delivery")
+        verbose_name_plural = _("deliveries")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["recipient", "channel"], name="one_delivery_per_recipient_channel"
+            ),
+        ]
+        indexes = [
+            # The sweeper's two questions: what pending work is due, what is stuck sending.
+            models.Index(
+                fields=["not_before"],
+                condition=models.Q(status="pending"),
+                name="delivery_due_idx",
+            ),
+            models.Index(
+                fields=["claimed_at"],
+                condition=models.Q(status="sending"),
+                name="delivery_sending_idx",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.channel} delivery {self.pk} ({self.status})"
+
+
+class DeliveryAttempt(models.Model):
+    """One try at sending a delivery, written before the provider is called so that a
+    crash still leaves a trace."""
+
+    delivery = models.ForeignKey(Delivery, on_delete=models.CASCADE, related_name="attempts_log")
+    number = models.PositiveSmallIntegerField(_("attempt"))
+    started_at = models.DateTimeField(_("started"), default=timezone.now)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    outcome = models.CharField(
+        _("outcome"), max_length=20, choices=AttemptOutcome.choices, default=AttemptOutcome.STARTED
+    )
+    provider_message_id = models.CharField(_("provider message id"), max_length=200, blank=True)
+    error = models.TextField(_("error"), blank=True)
+
+    class Meta:
+        ordering = ["delivery", "number"]
+        verbose_name = _("delivery attempt")
+        verbose_name_plural = _("delivery attempts")
+
+    def __str__(self) -> str:
+        return f"attempt {self.number} of delivery {self.delivery_id}: {self.outcome}"
