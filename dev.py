@@ -4,6 +4,7 @@
     python3 dev.py            set up and run everything: web, Celery worker, Celery beat
     python3 dev.py test [...] install what the tests need and run the whole suite (pytest)
     python3 dev.py check      ruff (lint + format) and mypy
+    python3 dev.py bench [name]  run the benchmarks in bench/ on PostgreSQL and Redis
     python3 dev.py lock       re-lock requirements*.txt from pyproject.toml
 
 Both `up` and `test` create .venv/ and install the locked requirements (with hashes) when
@@ -104,6 +105,8 @@ def up() -> int:
     compile_translations(env)
     say("migrating the database")
     manage("migrate", "--noinput", "--verbosity", "0", env=env)
+    say("setting up the periodic tasks")
+    manage("setup_notification_tasks", env=env)
     say("loading demo data")
     manage("load_demo_data", env=env)
 
@@ -214,6 +217,23 @@ def check() -> int:
     return 1 if failed else 0
 
 
+def bench(names: list[str]) -> int:
+    """Run benchmarks in bench/ on the machine's PostgreSQL (and Redis for the broker)."""
+    ensure_venv("requirements-dev.txt")
+    env = dict(os.environ)
+    env.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/medguard_bench")
+    env.setdefault("CELERY_BROKER_URL", "redis://127.0.0.1:6379/12")
+    env.setdefault("CELERY_RESULT_BACKEND", "redis://127.0.0.1:6379/12")
+    available = sorted(p.stem for p in (ROOT / "bench").glob("*.py") if p.stem != "__init__")
+    failed = 0
+    for name in names or available:
+        if name not in available:
+            sys.exit(f"unknown benchmark {name!r}; choose from {', '.join(available)}")
+        say(f"bench/{name}.py")
+        failed |= subprocess.call([str(PYTHON), f"bench/{name}.py"], cwd=ROOT, env=env)
+    return 1 if failed else 0
+
+
 def lock() -> int:
     ensure_venv("requirements-dev.txt")
     subprocess.run([str(PYTHON), "-m", "pip", "install", "--quiet", "uv"], check=True)
@@ -242,9 +262,11 @@ def main() -> int:
         return test(rest)
     if command == "check":
         return check()
+    if command == "bench":
+        return bench(rest)
     if command == "lock":
         return lock()
-    sys.exit(f"unknown command {command!r}; use one of: up, test, check, lock")
+    sys.exit(f"unknown command {command!r}; use one of: up, test, check, bench, lock")
 
 
 if __name__ == "__main__":

@@ -1,13 +1,39 @@
-"""Celery tasks of the notifications app; routed to the ``notifications`` queue."""
+"""Celery tasks of the notifications app; routed to the ``notifications`` queue.
+
+Arguments are ids and plain values only — never model objects, never health details.
+Every task is safe to run twice: deliveries are claimed with a conditional update.
+"""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 
 from celery import shared_task
+
+from . import dispatch, outbox
 
 
 @shared_task
 def ping() -> dict[str, object]:
     """Answer from whichever worker consumed the notifications queue (a liveness probe)."""
     return {"queue": "notifications", "pid": os.getpid()}
+
+
+@shared_task
+def send_deliveries(delivery_ids: Sequence[int]) -> dict[str, object]:
+    """Claim and send a batch of deliveries (those still pending and due)."""
+    return dispatch.send_deliveries(list(delivery_ids)).as_dict()
+
+
+@shared_task
+def send_email_digests(user_ids: Sequence[int]) -> dict[str, object]:
+    """Send each user's due digest email: one message gathering their deferred emails."""
+    return dispatch.send_email_digests(list(user_ids)).as_dict()
+
+
+@shared_task
+def sweep_outbox() -> dict[str, int]:
+    """Publish due deliveries (deferred, retrying, or whose message was lost) and reclaim
+    ones stuck with a dead worker. Runs every minute from beat."""
+    return outbox.sweep().as_dict()

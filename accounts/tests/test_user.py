@@ -5,7 +5,6 @@ import zoneinfo
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
-from django.core.management import call_command
 
 User = get_user_model()
 pytestmark = pytest.mark.django_db
@@ -62,20 +61,3 @@ def test_choices_outside_the_list_are_rejected(field: str) -> None:
 
 def test_user_types_include_staff_as_the_seed_targets_them() -> None:
     assert set(User.UserType.values) == {"patient", "caregiver", "healthcare_provider", "staff"}
-
-
-def test_demo_data_loads_twice_without_duplicates() -> None:
-    call_command("load_demo_data")
-    call_command("load_demo_data")
-
-    assert sorted(User.objects.values_list("username", flat=True)) == [
-        "admin",
-        "johan",
-        "naledi",
-        "thandi",
-    ]
-    admin = User.objects.get(username="admin")
-    assert admin.is_superuser
-    assert admin.user_type == "staff"
-    assert User.objects.get(username="johan").preferred_language == "af"
-    assert User.objects.get(username="thandi").check_password("medguard-demo")

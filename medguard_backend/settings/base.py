@@ -29,6 +29,7 @@ INSTALLED_APPS = [
     "accounts",
     "notifications",
     "medications",
+    "demo",
 ]
 
 MIDDLEWARE = [
@@ -99,6 +100,8 @@ LOGIN_URL = "admin:login"
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English"), ("af", "Afrikaans")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# South African date and time formats (24-hour clock, "28 November 2026") for en and af.
+FORMAT_MODULE_PATH = ["medguard_backend.formats"]
 USE_I18N = True
 USE_TZ = True
 TIME_ZONE = time_zone_setting("TIME_ZONE", "Africa/Johannesburg")

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -27,14 +28,19 @@ class Notification(models.Model):
     )
     require_acknowledgment = models.BooleanField(_("requires acknowledgment"), default=False)
     event = models.CharField(_("event"), max_length=64, default="custom")
-    context = models.JSONField(_("context"), default=dict, blank=True)
+    # Dates and times are stored as ISO 8601 strings and parsed back by the renderer.
+    context = models.JSONField(_("context"), default=dict, blank=True, encoder=DjangoJSONEncoder)
     # The same key sent twice is one notification: retries and re-run tasks change nothing.
     idempotency_key = models.CharField(
         _("idempotency key"), max_length=200, unique=True, null=True, blank=True
     )
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-        related_name="+", verbose_name=_("created by"),
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("created by"),
     )
     created_at = models.DateTimeField(_("created"), default=timezone.now, db_index=True)
 
@@ -72,9 +78,7 @@ class NotificationRecipient(models.Model):
         verbose_name = _("recipient")
         verbose_name_plural = _("recipients")
         constraints = [
-            models.UniqueConstraint(
-                fields=["notification", "user"], name="one_recipient_per_user"
-            ),
+            models.UniqueConstraint(fields=["notification", "user"], name="one_recipient_per_user"),
         ]
         indexes = [
             models.Index(

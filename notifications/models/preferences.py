@@ -36,7 +36,8 @@ class UserNotificationPreferences(models.Model):
     defaults (see ``notifications.preferences.preferences_for``)."""
 
     user = models.OneToOneField(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
         related_name="notification_preferences",
     )
     # Channels
@@ -54,7 +55,9 @@ class UserNotificationPreferences(models.Model):
     )
     # Timing
     email_time_preference = models.CharField(
-        _("email time"), max_length=10, choices=EmailTimePreference.choices,
+        _("email time"),
+        max_length=10,
+        choices=EmailTimePreference.choices,
         default=EmailTimePreference.IMMEDIATE,
     )
     email_custom_time = LocalTimeField(_("custom email time"), null=True, blank=True)

@@ -53,7 +53,9 @@ class NotificationTemplate(models.Model):
         from notifications.events import EVENTS
 
         if self.event not in EVENTS:
-            raise ValidationError({"event": _("Unknown event “%(event)s”.") % {"event": self.event}})
+            raise ValidationError(
+                {"event": _("Unknown event “%(event)s”.") % {"event": self.event}}
+            )
         try:
             Template(self.body)
         except TemplateSyntaxError as error:

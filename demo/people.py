@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from django.db import transaction
 
-from .models import User
+from accounts.models import User
 
 DEMO_PASSWORD = "medguard-demo"  # noqa: S105 - a published demo login, dev only
 

@@ -1,0 +1,1 @@
+"""Test support shared across apps: pytest plugins that run real servers."""

@@ -1,0 +1,65 @@
+"""Push transports.
+
+Only development transports exist so far: ``FilePushTransport`` (the default; one JSON
+file per message under ``NOTIFICATION_FILE_TRANSPORT_DIR/push``) and
+``ConsolePushTransport`` (prints to stdout).
+
+A real push transport sends one message to every ``PushTarget`` of the recipient (Expo's
+push API for ``expo`` tokens, ``pywebpush`` for ``webpush`` subscriptions). Devices the
+provider reports as gone (Expo ``DeviceNotRegistered``, Web Push 404/410) go into
+``SendReceipt.dead_device_ids`` for the caller to deactivate; the send still succeeds if
+any device took the message, and raises a temporary ``TransportError`` if none did because
+of timeouts or 5xx answers.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .base import OutgoingMessage, SendReceipt, Transport, TransportError, write_console, write_json
+
+# Enough to tell devices apart in a file a developer reads; a whole token is a credential
+# that lets anyone push to the device.
+_TOKEN_SHOWN = 12
+
+
+def shown_token(token: str) -> str:
+    return token if len(token) <= _TOKEN_SHOWN else token[:_TOKEN_SHOWN] + "…"
+
+
+def require_targets(message: OutgoingMessage) -> None:
+    if not message.push_targets:
+        raise TransportError("no active push device", permanent=True)
+
+
+class FilePushTransport(Transport):
+    channel = "push"
+
+    def send(self, message: OutgoingMessage) -> SendReceipt:
+        require_targets(message)
+        document: dict[str, Any] = {
+            "targets": [
+                {"kind": target.kind, "token": shown_token(target.token)}
+                for target in message.push_targets
+            ],
+            "title": message.subject,
+            "body": message.text,
+            "idempotency_key": message.idempotency_key,
+        }
+        path = write_json("push", message.stable_name, document)
+        return SendReceipt(provider_message_id=f"file-{path.stem}")
+
+
+class ConsolePushTransport(Transport):
+    channel = "push"
+
+    def send(self, message: OutgoingMessage) -> SendReceipt:
+        require_targets(message)
+        devices = ", ".join(
+            f"{target.kind} {shown_token(target.token)}" for target in message.push_targets
+        )
+        write_console(
+            f"Push to {devices} (delivery {message.delivery_id}, "
+            f"language {message.language})\n\n{message.subject}\n{message.text}"
+        )
+        return SendReceipt(provider_message_id=f"console-{message.stable_name}")

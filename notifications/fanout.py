@@ -1,0 +1,275 @@
+"""Recording a send: recipients and deliveries written in bulk, work enqueued after commit.
+
+This is DESIGN.md's step 1 and 2. Every write is per batch of users, never per user, and
+each batch costs the same handful of queries whatever its size. Nothing is sent here: the
+workers claim the deliveries (``dispatch.py``) and the sweeper catches whatever a lost
+broker message left behind (``outbox.py``).
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections import Counter
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, NamedTuple
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from . import outbox
+from .bulk_writes import PlannedDelivery, insert_deliveries, insert_recipients
+from .models import Channel, Notification, PushDevice, UserNotificationPreferences
+from .policy import Action, Decision, decide
+from .preferences import preferences_for
+
+if TYPE_CHECKING:
+    from accounts.models import User
+
+ALL_CHANNELS: tuple[str, ...] = tuple(Channel.values)
+DUPLICATE = "duplicate"
+USER_FIELDS = ("id", "email", "phone", "timezone", "is_active")
+
+
+@dataclass
+class ChannelCounts:
+    """What one send did on one channel."""
+
+    queued: int = 0  # due now and handed to the workers
+    deferred: int = 0  # recorded for later: quiet hours or the email digest
+    skipped: int = 0  # not sent, with the reasons counted below
+    skipped_reasons: Counter[str] = field(default_factory=Counter)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "queued": self.queued,
+            "deferred": self.deferred,
+            "skipped": self.skipped,
+            "skipped_reasons": dict(self.skipped_reasons),
+        }
+
+
+@dataclass
+class SendResult:
+    """What ``NotificationService`` send methods return.
+
+    ``recipients`` counts the users this call addressed; ``channels`` maps each channel
+    asked for to its counts. A repeated send (same notification and user, or the same
+    idempotency key) writes nothing and shows up as skipped with reason ``duplicate``.
+    """
+
+    notification: Notification
+    recipients: int = 0
+    channels: dict[str, ChannelCounts] = field(default_factory=dict)
+
+    @property
+    def queued(self) -> int:
+        return sum(counts.queued for counts in self.channels.values())
+
+    @property
+    def deferred(self) -> int:
+        return sum(counts.deferred for counts in self.channels.values())
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "notification_id": self.notification.pk,
+            "recipients": self.recipients,
+            "channels": {name: counts.as_dict() for name, counts in self.channels.items()},
+        }
+
+    def merge(self, other: SendResult) -> None:
+        self.recipients += other.recipients
+        for name, counts in other.channels.items():
+            mine = self.channels.setdefault(name, ChannelCounts())
+            mine.queued += counts.queued
+            mine.deferred += counts.deferred
+            mine.skipped += counts.skipped
+            mine.skipped_reasons.update(counts.skipped_reasons)
+
+
+def validate_channels(channels: Iterable[str] | None) -> tuple[str, ...]:
+    if channels is None:
+        return ALL_CHANNELS
+    if isinstance(channels, str):
+        raise ValueError(f"channels must be a list of channel names, not the string {channels!r}")
+    chosen = tuple(dict.fromkeys(channels))
+    unknown = [name for name in chosen if name not in ALL_CHANNELS]
+    if unknown:
+        raise ValueError(f"unknown channel {unknown[0]!r}; choose from {', '.join(ALL_CHANNELS)}")
+    return chosen
+
+
+class Addressee(NamedTuple):
+    """The little of a user a send needs; read as tuples, not model instances, because a
+    fan-out to 100,000 users must not build 100,000 models."""
+
+    id: int
+    has_email: bool
+    has_phone: bool
+    timezone: ZoneInfo
+    is_active: bool
+
+
+def _addressee(user: User) -> Addressee:
+    return Addressee(user.pk, bool(user.email), bool(user.phone), user.timezone, user.is_active)
+
+
+def user_batches(users: Iterable[User] | QuerySet[User], size: int) -> Iterator[list[Addressee]]:
+    """Users in batches, reading a queryset by keyset pages so memory stays flat however
+    many users it selects."""
+    if isinstance(users, QuerySet):
+        queryset = users.order_by("pk").values_list(*USER_FIELDS)
+        last_pk = 0
+        while True:
+            rows = list(queryset.filter(pk__gt=last_pk)[:size])
+            if not rows:
+                return
+            yield [
+                Addressee(pk, bool(email), bool(phone), tz, active)
+                for pk, email, phone, tz, active in rows
+            ]
+            last_pk = rows[-1][0]
+    else:
+        iterator = iter(users)
+        while batch := list(itertools.islice(iterator, size)):
+            yield [_addressee(user) for user in batch]
+
+
+def record_send(
+    notification: Notification,
+    users: Iterable[User] | QuerySet[User],
+    channels: Sequence[str] | None,
+    *,
+    now: datetime | None = None,
+) -> SendResult:
+    """Write recipients and deliveries for ``users`` on ``channels`` (None: every channel,
+    each user's preferences deciding), in one transaction; enqueue the due ones on commit."""
+    chosen = validate_channels(channels)
+    now = now or timezone.now()
+    result = SendResult(notification, channels={name: ChannelCounts() for name in chosen})
+    decisions = DecisionCache(notification, now)
+    with transaction.atomic():
+        for batch in user_batches(users, settings.NOTIFICATION_BATCH_SIZE):
+            result.merge(_record_batch(notification, batch, chosen, now, decisions))
+    return result
+
+
+class DecisionCache:
+    """``decide`` memoised per (preferences, time zone, channel, address) for one send.
+
+    Users who never saved preferences share the defaults, so a broadcast to 100,000 people
+    makes a handful of distinct decisions, not 400,000.
+    """
+
+    def __init__(self, notification: Notification, now: datetime) -> None:
+        self.notification = notification
+        self.now = now
+        self.cache: dict[tuple[object, ...], Decision] = {}
+
+    def __call__(
+        self, prefs: UserNotificationPreferences, tz: ZoneInfo, channel: str, has_address: bool
+    ) -> Decision:
+        key = (prefs.pk if prefs.pk is not None else "defaults", tz.key, channel, has_address)
+        decision = self.cache.get(key)
+        if decision is None:
+            decision = self.cache[key] = decide(
+                channel=channel,
+                notification_type=self.notification.notification_type,
+                priority=self.notification.priority,
+                prefs=prefs,
+                tz=tz,
+                now=self.now,
+                has_address=has_address,
+            )
+        return decision
+
+
+def _record_batch(
+    notification: Notification,
+    users: list[Addressee],
+    channels: tuple[str, ...],
+    now: datetime,
+    decide_for: DecisionCache,
+) -> SendResult:
+    result = SendResult(notification, channels={name: ChannelCounts() for name in channels})
+    users = [user for user in users if user.is_active]
+    if not users:
+        return result
+    user_ids = [user.id for user in users]
+    preferences = preferences_for(user_ids)
+    push_owners: set[int] = set()
+    if Channel.PUSH in channels:
+        push_owners = set(
+            PushDevice.objects.filter(user_id__in=user_ids, active=True)
+            .values_list("user_id", flat=True)
+            .distinct()
+        )
+
+    # Decide every (user, channel) first: the in-app decision sets the recipient row's flag.
+    planned: dict[int, list[tuple[str, Decision]]] = {}
+    for user in users:
+        addresses: dict[str, bool] = {
+            Channel.IN_APP: True,
+            Channel.EMAIL: user.has_email,
+            Channel.SMS: user.has_phone,
+            Channel.PUSH: user.id in push_owners,
+        }
+        planned[user.id] = [
+            (channel, decide_for(preferences[user.id], user.timezone, channel, addresses[channel]))
+            for channel in channels
+        ]
+
+    recipient_ids = insert_recipients(
+        notification.pk,
+        notification.created_at,
+        [
+            (
+                user_id,
+                any(c == Channel.IN_APP and d.action is Action.SEND for c, d in plans),
+            )
+            for user_id, plans in planned.items()
+        ],
+    )
+    result.recipients = len(recipient_ids)
+
+    wanted: list[PlannedDelivery] = []
+    for user_id, plans in planned.items():
+        for channel, decision in plans:
+            if decision.action is Action.SKIP:
+                counts = result.channels[channel]
+                counts.skipped += 1
+                counts.skipped_reasons[decision.reason] += 1
+                continue
+            wanted.append(
+                PlannedDelivery(
+                    recipient_id=recipient_ids[user_id],
+                    channel=channel,
+                    not_before=decision.not_before,
+                    digest=decision.digest,
+                    # Marked enqueued in the same write: the on-commit hook publishes them,
+                    # and the sweeper re-publishes any whose message is lost.
+                    enqueued_at=now if decision.action is Action.SEND else None,
+                )
+            )
+    inserted = insert_deliveries(wanted, now)
+    wanted_per_channel = Counter(p.channel for p in wanted)
+    inserted_per_channel = Counter(channel for _, channel, _ in inserted)
+    for channel, count in wanted_per_channel.items():
+        duplicates = count - inserted_per_channel[channel]
+        if duplicates:
+            result.channels[channel].skipped += duplicates
+            result.channels[channel].skipped_reasons[DUPLICATE] += duplicates
+    due_ids: list[int] = []
+    for delivery_id, channel, enqueued in inserted:
+        if enqueued:
+            result.channels[channel].queued += 1
+            due_ids.append(delivery_id)
+        else:
+            result.channels[channel].deferred += 1
+    if due_ids:
+        transaction.on_commit(lambda: outbox.enqueue_deliveries(due_ids))
+    return result

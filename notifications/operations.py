@@ -1,0 +1,53 @@
+"""Operator actions on the outbox (admin actions call these)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from django.db import transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from . import outbox
+from .fanout import SendResult
+from .models import Delivery, DeliveryStatus, NotificationType, Priority
+
+if TYPE_CHECKING:
+    from accounts.models import User
+
+
+def resend_failed(deliveries: QuerySet[Delivery]) -> int:
+    """Give failed deliveries a fresh set of attempts, due now."""
+    now = timezone.now()
+    with transaction.atomic():
+        ids = list(deliveries.filter(status=DeliveryStatus.FAILED).values_list("id", flat=True))
+        Delivery.objects.filter(id__in=ids, status=DeliveryStatus.FAILED).update(
+            status=DeliveryStatus.PENDING,
+            attempts=0,
+            not_before=now,
+            enqueued_at=now,
+            last_error="",
+        )
+        transaction.on_commit(lambda: outbox.enqueue_deliveries(ids))
+    return len(ids)
+
+
+def cancel_pending(deliveries: QuerySet[Delivery]) -> int:
+    """Stop deliveries that have not gone out yet (those being sent right now go on)."""
+    return deliveries.filter(status=DeliveryStatus.PENDING).update(
+        status=DeliveryStatus.CANCELLED, last_error="cancelled by staff"
+    )
+
+
+def send_test_notification(user: User) -> SendResult:
+    from .services import NotificationService
+
+    notification = NotificationService.create_notification(
+        title="",
+        content="",
+        notification_type=NotificationType.SYSTEM,
+        priority=Priority.HIGH,
+        event="test",
+        created_by=user,
+    )
+    return NotificationService.send_notification_to_user(user, notification)

@@ -1,0 +1,157 @@
+"""The database is the outbox: publishing delivery ids to Celery, and the sweeper that
+re-publishes what is due, deferred or lost.
+
+Broker messages are hints that carry only ids. A lost message, a killed worker or a broker
+outage delays a delivery until the next sweep; it never loses one.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from .models import AttemptOutcome, Channel, Delivery, DeliveryAttempt, DeliveryStatus
+
+logger = logging.getLogger(__name__)
+
+# Digest emails are per user; a task takes this many users.
+DIGEST_USERS_PER_TASK = 100
+# One sweep publishes at most this many deliveries; the next sweep (a minute later)
+# carries on, so a huge backlog cannot make one sweep run past its time limit.
+SWEEP_LIMIT = 50_000
+
+
+def _chunks(ids: Sequence[int], size: int) -> list[list[int]]:
+    iterator = iter(ids)
+    return [list(chunk) for chunk in iter(lambda: list(itertools.islice(iterator, size)), [])]
+
+
+def enqueue_deliveries(delivery_ids: Sequence[int]) -> None:
+    """Publish ``send_deliveries`` tasks in batches. Called after commit; a broker that is
+    down is logged and forgotten: the rows are cleared for the next sweep to publish."""
+    from .tasks import send_deliveries
+
+    for chunk in _chunks(delivery_ids, settings.NOTIFICATION_BATCH_SIZE):
+        try:
+            send_deliveries.delay(chunk)
+        except Exception as error:  # kombu raises many types for "broker unreachable"
+            logger.warning(
+                "could not publish %d deliveries (%s); the outbox sweeper will retry",
+                len(chunk),
+                type(error).__name__,
+            )
+            Delivery.objects.filter(id__in=chunk, status=DeliveryStatus.PENDING).update(
+                enqueued_at=None
+            )
+
+
+def enqueue_digests(user_ids: Sequence[int]) -> None:
+    from .tasks import send_email_digests
+
+    for chunk in _chunks(user_ids, DIGEST_USERS_PER_TASK):
+        try:
+            send_email_digests.delay(chunk)
+        except Exception as error:
+            logger.warning(
+                "could not publish digests for %d users (%s); the sweeper will retry",
+                len(chunk),
+                type(error).__name__,
+            )
+            Delivery.objects.filter(
+                recipient__user_id__in=chunk, digest=True, status=DeliveryStatus.PENDING
+            ).update(enqueued_at=None)
+
+
+@dataclass
+class SweepSummary:
+    reclaimed: int = 0
+    enqueued: int = 0
+    digest_users: int = 0
+
+    def as_dict(self) -> dict[str, int]:
+        return {
+            "reclaimed": self.reclaimed,
+            "enqueued": self.enqueued,
+            "digest_users": self.digest_users,
+        }
+
+
+def reclaim_stuck(now: datetime | None = None) -> int:
+    """Hand back deliveries claimed by a worker that died before finishing them."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(seconds=settings.NOTIFICATION_STUCK_AFTER_SECONDS)
+    with transaction.atomic():
+        stuck = Delivery.objects.filter(status=DeliveryStatus.SENDING, claimed_at__lt=cutoff)
+        stuck_ids = list(stuck.values_list("id", flat=True)[:SWEEP_LIMIT])
+        if not stuck_ids:
+            return 0
+        # The attempt left "started" is the crash's trace; close it so the audit says so.
+        DeliveryAttempt.objects.filter(
+            delivery_id__in=stuck_ids, outcome=AttemptOutcome.STARTED
+        ).update(
+            outcome=AttemptOutcome.TEMPORARY_FAILURE,
+            finished_at=now,
+            error="worker lost while sending",
+        )
+        return Delivery.objects.filter(id__in=stuck_ids, status=DeliveryStatus.SENDING).update(
+            status=DeliveryStatus.PENDING,
+            claim_token=None,
+            claimed_at=None,
+            enqueued_at=None,
+            last_error="worker lost while sending",
+        )
+
+
+def sweep(now: datetime | None = None) -> SweepSummary:
+    """Reclaim stuck work, then publish every due delivery not published recently."""
+    now = now or timezone.now()
+    summary = SweepSummary(reclaimed=reclaim_stuck(now))
+    republish_before = now - timedelta(seconds=settings.NOTIFICATION_REENQUEUE_AFTER_SECONDS)
+    not_recently_enqueued = Q(enqueued_at__isnull=True) | Q(enqueued_at__lt=republish_before)
+    due = Delivery.objects.filter(not_recently_enqueued, status=DeliveryStatus.PENDING).filter(
+        not_before__lte=now
+    )
+
+    with transaction.atomic():
+        ids = list(
+            due.filter(digest=False).order_by("id").values_list("id", flat=True)[:SWEEP_LIMIT]
+        )
+        if ids:
+            for chunk in _chunks(ids, 10_000):
+                Delivery.objects.filter(id__in=chunk).update(enqueued_at=now)
+            transaction.on_commit(lambda: enqueue_deliveries(ids))
+    summary.enqueued = len(ids)
+
+    with transaction.atomic():
+        user_ids = list(
+            due.filter(digest=True, channel=Channel.EMAIL)
+            .order_by("recipient__user_id")
+            .values_list("recipient__user_id", flat=True)
+            .distinct()[:SWEEP_LIMIT]
+        )
+        if user_ids:
+            Delivery.objects.filter(
+                not_recently_enqueued,
+                status=DeliveryStatus.PENDING,
+                digest=True,
+                not_before__lte=now,
+                recipient__user_id__in=user_ids,
+            ).update(enqueued_at=now)
+            transaction.on_commit(lambda: enqueue_digests(user_ids))
+    summary.digest_users = len(user_ids)
+    if summary.reclaimed or summary.enqueued or summary.digest_users:
+        logger.info(
+            "outbox sweep: reclaimed %d, enqueued %d deliveries, digests for %d users",
+            summary.reclaimed,
+            summary.enqueued,
+            summary.digest_users,
+        )
+    return summary

@@ -1,0 +1,538 @@
+"""The words one recipient reads: a notification rendered for one channel.
+
+Templates are found by convention at ``notifications/<event>/<part>`` (as django-allauth's
+``render_mail`` finds ``subject.txt``/``email.txt``/``email.html``); an active
+``NotificationTemplate`` row edited in the admin wins over the file. Everything is rendered
+inside the recipient's language and time zone (as Zulip renders push notifications in the
+worker), so the same dose reads "08:00" in Johannesburg and "06:00" in London, in English or
+Afrikaans, with South African date formats (``medguard_backend.formats``).
+
+Two template engines share the project's template directories: text parts (in-app, subject,
+plain-text email, SMS, push) are rendered without HTML escaping, because an apostrophe in an
+SMS must stay an apostrophe; ``email.html`` is rendered with autoescaping, because titles,
+content, medication names and instructions are typed by people.
+"""
+
+from __future__ import annotations
+
+import datetime
+import functools
+import logging
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from typing import TYPE_CHECKING, Any, cast
+
+from django.conf import settings
+from django.template import Context, TemplateDoesNotExist, TemplateSyntaxError, engines
+from django.template.backends.django import DjangoTemplates
+from django.template.base import Template
+from django.template.engine import Engine
+from django.utils import timezone, translation
+from django.utils.dateparse import parse_date, parse_datetime
+
+from .events import EVENTS
+from .models import Channel, Notification, NotificationTemplate, TemplatePart
+from .sms_text import fit_single_sms, gsm7
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from zoneinfo import ZoneInfo
+
+    from accounts.models import User
+
+logger = logging.getLogger(__name__)
+
+__all__ = [
+    "RenderedMessage",
+    "TemplateOverrides",
+    "english_copy",
+    "message_context",
+    "render_digest",
+    "render_in_app",
+    "render_message",
+]
+
+CUSTOM_EVENT = "custom"
+DIGEST_EVENT = "email_digest"
+EMAIL_TEXT_LAYOUT = "notifications/email_base.txt"
+
+# The parts each channel needs; nothing else is rendered for it.
+CHANNEL_PARTS: dict[str, tuple[TemplatePart, ...]] = {
+    Channel.IN_APP: (TemplatePart.TITLE, TemplatePart.CONTENT),
+    Channel.EMAIL: (TemplatePart.EMAIL_SUBJECT, TemplatePart.EMAIL_TEXT, TemplatePart.EMAIL_HTML),
+    Channel.SMS: (TemplatePart.SMS,),
+    Channel.PUSH: (TemplatePart.PUSH_TITLE, TemplatePart.PUSH_BODY),
+}
+
+# An event may leave these files out; the part is then rendered from the other one.
+FALLBACK_PART: dict[TemplatePart, TemplatePart] = {
+    TemplatePart.EMAIL_SUBJECT: TemplatePart.TITLE,
+    TemplatePart.EMAIL_TEXT: TemplatePart.CONTENT,
+}
+
+# Context keys that say which medicine a person takes. Removed, not blanked, when the
+# recipient did not choose to see them, so that no template (file or admin override) can
+# print them on a lock screen or in an SMS.
+MEDICATION_KEYS = ("medication_name", "dosage", "instructions")
+
+
+@dataclass(frozen=True)
+class RenderedMessage:
+    """One notification as one recipient reads it; only the channel's parts are filled."""
+
+    title: str = ""  # in-app
+    content: str = ""  # in-app
+    subject: str = ""  # email subject (single line, stripped)
+    text: str = ""  # email plain text
+    html: str = ""  # email HTML
+    sms: str = ""
+    push_title: str = ""
+    push_body: str = ""
+
+
+_FIELD_OF_PART: dict[TemplatePart, str] = {
+    TemplatePart.TITLE: "title",
+    TemplatePart.CONTENT: "content",
+    TemplatePart.EMAIL_SUBJECT: "subject",
+    TemplatePart.EMAIL_TEXT: "text",
+    TemplatePart.EMAIL_HTML: "html",
+    TemplatePart.SMS: "sms",
+    TemplatePart.PUSH_TITLE: "push_title",
+    TemplatePart.PUSH_BODY: "push_body",
+}
+
+
+# --- Engines and templates --------------------------------------------------------------------
+
+
+@functools.cache
+def _engine(*, autoescape: bool) -> Engine:
+    """An engine with the project's template directories and loaders (so a project-level
+    ``templates/notifications/...`` file still overrides the app's), differing only in
+    autoescaping."""
+    project = cast(DjangoTemplates, engines["django"]).engine
+    return Engine(
+        dirs=project.dirs,
+        loaders=project.loaders,
+        libraries=project.libraries,
+        debug=project.debug,
+        string_if_invalid=project.string_if_invalid,
+        file_charset=project.file_charset,
+        autoescape=autoescape,
+    )
+
+
+def _is_html(part: str) -> bool:
+    return part == TemplatePart.EMAIL_HTML
+
+
+class TemplateOverrides:
+    """Active ``NotificationTemplate`` rows (admin-edited) for some events, loaded in ONE
+    query; each is compiled the first time it is asked for."""
+
+    def __init__(self, bodies: Mapping[tuple[str, str, str], str]) -> None:
+        self._bodies = dict(bodies)
+        self._compiled: dict[tuple[str, str, str], Template | None] = {}
+
+    @classmethod
+    def load(cls, events: Iterable[str]) -> TemplateOverrides:
+        rows = NotificationTemplate.objects.filter(event__in=set(events), active=True).values_list(
+            "event", "language", "part", "body"
+        )
+        return cls({(event, language, part): body for event, language, part, body in rows})
+
+    @classmethod
+    def empty(cls) -> TemplateOverrides:
+        return cls({})
+
+    def get(self, event: str, language: str, part: str) -> Template | None:
+        key = (event, language, str(part))
+        if key not in self._compiled:
+            self._compiled[key] = self._compile(key)
+        return self._compiled[key]
+
+    def _compile(self, key: tuple[str, str, str]) -> Template | None:
+        body = self._bodies.get(key)
+        # An empty message is never what an editor meant: the file is used instead.
+        if body is None or not body.strip():
+            return None
+        event, language, part = key
+        try:
+            return Template(
+                body,
+                engine=_engine(autoescape=_is_html(part)),
+                name=f"NotificationTemplate {event}/{language}/{part}",
+            )
+        except (TemplateSyntaxError, TemplateDoesNotExist):
+            # The admin form validates syntax, but a row can arrive by other ways (a
+            # fixture, the shell, a template it extends being removed). A broken edit must
+            # not stop reminders: the file is used and the row is reported.
+            logger.warning(
+                "notification template override %s/%s/%s does not compile; using the file",
+                event,
+                language,
+                part,
+                exc_info=True,
+            )
+            return None
+
+
+def _template(
+    event: str, language: str, part: TemplatePart, overrides: TemplateOverrides
+) -> Template:
+    """The override, else the file, for ``part``; then the same for its fallback part."""
+    candidates = [part]
+    if part in FALLBACK_PART:
+        candidates.append(FALLBACK_PART[part])
+    for candidate in candidates:
+        override = overrides.get(event, language, candidate)
+        if override is not None:
+            return override
+        try:
+            return _engine(autoescape=_is_html(candidate)).get_template(
+                f"notifications/{event}/{candidate}"
+            )
+        except TemplateDoesNotExist:
+            continue
+    raise TemplateDoesNotExist(f"notifications/{event}/{part}")
+
+
+def _render(template: Template, context: Mapping[str, Any], *, html: bool) -> str:
+    # A Context escapes by default whatever engine compiled the template; text parts must not.
+    return template.render(Context(dict(context), autoescape=html))
+
+
+# --- Tidying rendered text --------------------------------------------------------------------
+
+_BLANK_LINES = re.compile(r"\n{3,}")
+
+
+def _one_line(text: str) -> str:
+    """Titles, subjects, SMS and push: template line breaks are not the author's."""
+    return " ".join(text.split())
+
+
+def _paragraphs(text: str) -> str:
+    """Content and plain-text email keep their paragraphs; the blank lines that template
+    tags leave behind are squeezed to one."""
+    lines = [line.rstrip() for line in text.replace("\r\n", "\n").split("\n")]
+    return _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip()
+
+
+# --- Context ----------------------------------------------------------------------------------
+
+
+def _as_datetime(value: Any) -> datetime.datetime | None:
+    parsed: datetime.datetime | None
+    if isinstance(value, datetime.datetime):
+        parsed = value
+    elif isinstance(value, str):
+        try:
+            parsed = parse_datetime(value)
+        except ValueError:
+            parsed = None
+    else:
+        parsed = None
+    if parsed is not None and timezone.is_naive(parsed):
+        # Producers store aware ISO 8601 strings; a naive one is read as Django reads any
+        # naive datetime, in the default (South African) time zone.
+        parsed = timezone.make_aware(parsed, timezone.get_default_timezone())
+    return parsed
+
+
+def _as_date(value: Any) -> datetime.date | None:
+    if isinstance(value, datetime.datetime):
+        return value.date()
+    if isinstance(value, datetime.date):
+        return value
+    if isinstance(value, str):
+        try:
+            parsed = parse_date(value)
+        except ValueError:
+            parsed = None
+        if parsed is None:
+            moment = _as_datetime(value)
+            parsed = moment.date() if moment is not None else None
+        return parsed
+    return None
+
+
+def _as_number(value: Any) -> Decimal | None:
+    if isinstance(value, bool) or value is None:
+        return None
+    try:
+        number = Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        return None
+    return number if number.is_finite() else None
+
+
+def _as_whole_number(value: Any) -> int | None:
+    number = _as_number(value)
+    # Truncated, not rounded: "about 5 days left" for 5.9 days errs on the side of an
+    # early refill.
+    return int(number) if number is not None else None
+
+
+def _as_quantity(value: Any) -> int | Decimal | None:
+    number = _as_number(value)
+    if number is None:
+        return None
+    # 30 reads "30", not "30.000"; a fraction keeps the language's decimal mark ("2,5").
+    return int(number) if number == number.to_integral_value() else number.normalize()
+
+
+# Context keys whose type JSON lost (see ``events.EVENTS``), and how to get it back.
+_CONVERTERS: dict[str, Callable[[Any], Any]] = {
+    "dose_time": _as_datetime,
+    "run_out_date": _as_date,
+    "expiry_date": _as_date,
+    "days_of_supply": _as_whole_number,
+    "days_until_expiry": _as_whole_number,
+    "quantity_on_hand": _as_quantity,
+}
+
+
+def _event_context(raw: Mapping[str, Any] | None, *, show_medication_name: bool) -> dict[str, Any]:
+    """The event's facts with their types restored (JSON keeps only strings and numbers).
+
+    A value that cannot be read is dropped, so templates take their "unknown" branch
+    instead of printing an ISO string or crashing a plural form.
+    """
+    context = dict(raw or {})
+    for key, convert in _CONVERTERS.items():
+        if key not in context:
+            continue
+        value = convert(context[key])
+        if value is None:
+            if context[key] not in (None, ""):
+                logger.warning("notification context key %r has an unreadable value", key)
+            del context[key]
+        else:
+            context[key] = value
+    if not show_medication_name:
+        for key in MEDICATION_KEYS:
+            context.pop(key, None)
+    return context
+
+
+def _template_event(event: str) -> str:
+    # An event this code does not know (a newer producer, a typo) is shown as free text:
+    # its stored English title and content are better than no message at all.
+    return event if event in EVENTS else CUSTOM_EVENT
+
+
+def _site_urls() -> dict[str, str]:
+    base = settings.SITE_BASE_URL.rstrip("/")
+    return {
+        "site_base_url": base,
+        "notifications_url": f"{base}/notifications/",
+        "preferences_url": f"{base}/notifications/preferences/",
+    }
+
+
+def _notification_url(notification: Notification) -> str:
+    base = settings.SITE_BASE_URL.rstrip("/")
+    if notification.pk is None:
+        return f"{base}/notifications/"
+    return f"{base}/notifications/{notification.pk}/"
+
+
+def _recipient_name(user: User) -> str:
+    return user.first_name or user.get_username()
+
+
+def message_context(
+    notification: Notification, user: User, *, channel: str, show_medication_name: bool
+) -> dict[str, Any]:
+    """Everything a template of ``notification`` may use, for ``user`` on ``channel``."""
+    context = _event_context(notification.context, show_medication_name=show_medication_name)
+    if _template_event(notification.event) == CUSTOM_EVENT:
+        # Only free text is shown as written. An event's stored title is an English copy
+        # that names the medication, so it stays out of the context of SMS and push.
+        context["title"] = notification.title
+        context["content"] = notification.content
+    context.update(_site_urls())
+    context.update(
+        recipient_name=_recipient_name(user),
+        priority=notification.priority,
+        notification_type=notification.notification_type,
+        require_acknowledgment=notification.require_acknowledgment,
+        notification_url=_notification_url(notification),
+        show_medication_name=show_medication_name,
+        channel=str(channel),
+    )
+    return context
+
+
+# --- Rendering --------------------------------------------------------------------------------
+
+
+def _language_of(user: User) -> str:
+    language = user.preferred_language or settings.LANGUAGE_CODE
+    # A language without a catalogue would fall back to English text with no English
+    # overrides applied; say English outright.
+    return language if language in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
+
+
+@contextmanager
+def _recipient_locale(language: str, zone: ZoneInfo | str | None) -> Iterator[None]:
+    with translation.override(language), timezone.override(zone):
+        yield
+
+
+def _render_email(
+    event: str, language: str, context: Mapping[str, Any], overrides: TemplateOverrides
+) -> dict[str, str]:
+    def text_part(part: TemplatePart) -> str:
+        return _render(_template(event, language, part, overrides), context, html=False)
+
+    subject = _one_line(text_part(TemplatePart.EMAIL_SUBJECT))
+    body = _paragraphs(text_part(TemplatePart.EMAIL_TEXT))
+    # The plain-text email gets the same heading, greeting and footer as the HTML one,
+    # whether its body came from email.txt, content.txt or an admin override.
+    layout = _engine(autoescape=False).get_template(EMAIL_TEXT_LAYOUT)
+    text = _paragraphs(
+        _render(layout, {**context, "email_subject": subject, "message_body": body}, html=False)
+    )
+    html = _render(
+        _template(event, language, TemplatePart.EMAIL_HTML, overrides),
+        {**context, "email_subject": subject},
+        html=True,
+    ).strip()
+    return {"subject": subject, "text": text, "html": html}
+
+
+def _render_part(
+    event: str,
+    language: str,
+    part: TemplatePart,
+    context: Mapping[str, Any],
+    overrides: TemplateOverrides,
+) -> str:
+    rendered = _render(_template(event, language, part, overrides), context, html=False)
+    if part == TemplatePart.CONTENT:
+        return _paragraphs(rendered)
+    if part == TemplatePart.SMS:
+        return fit_single_sms(gsm7(_one_line(rendered)))
+    return _one_line(rendered)
+
+
+def render_message(
+    notification: Notification,
+    user: User,
+    *,
+    channel: str,
+    show_medication_name: bool,
+    overrides: TemplateOverrides | None = None,
+) -> RenderedMessage:
+    """``notification`` as ``user`` reads it on ``channel``, in their language and time zone.
+
+    Without ``overrides`` this event's admin overrides are loaded (one query); a worker
+    rendering many notifications loads them once with ``TemplateOverrides.load``.
+    """
+    parts = CHANNEL_PARTS[Channel(channel)]
+    event = _template_event(notification.event)
+    if overrides is None:
+        overrides = TemplateOverrides.load([event])
+    context = message_context(
+        notification, user, channel=channel, show_medication_name=show_medication_name
+    )
+    language = _language_of(user)
+    fields: dict[str, str] = {}
+    with _recipient_locale(language, user.timezone):
+        if channel == Channel.EMAIL:
+            fields.update(_render_email(event, language, context, overrides))
+        else:
+            for part in parts:
+                fields[_FIELD_OF_PART[part]] = _render_part(
+                    event, language, part, context, overrides
+                )
+    return RenderedMessage(**fields)
+
+
+def render_in_app(
+    notification: Notification, user: User, overrides: TemplateOverrides | None = None
+) -> tuple[str, str]:
+    """The (title, content) ``user`` sees in the app, in their language."""
+    message = render_message(
+        notification, user, channel=Channel.IN_APP, show_medication_name=True, overrides=overrides
+    )
+    return message.title, message.content
+
+
+def render_digest(
+    notifications: Sequence[Notification],
+    user: User,
+    overrides: TemplateOverrides | None = None,
+) -> RenderedMessage:
+    """One email (subject, text, html) listing several notifications, oldest first as given."""
+    if overrides is None:
+        overrides = TemplateOverrides.load(
+            {DIGEST_EVENT} | {_template_event(notification.event) for notification in notifications}
+        )
+    items = []
+    for notification in notifications:
+        title, content = render_in_app(notification, user, overrides)
+        items.append(
+            {
+                "title": title,
+                "content": content,
+                "created_at": notification.created_at,
+                "url": _notification_url(notification),
+            }
+        )
+    urls = _site_urls()
+    context: dict[str, Any] = {
+        **urls,
+        "recipient_name": _recipient_name(user),
+        "notification_url": urls["notifications_url"],
+        "items": items,
+        "count": len(items),
+        "show_medication_name": True,
+        "channel": str(Channel.EMAIL),
+    }
+    language = _language_of(user)
+    with _recipient_locale(language, user.timezone):
+        fields = _render_email(DIGEST_EVENT, language, context, overrides)
+    return RenderedMessage(**fields)
+
+
+def english_copy(
+    event: str, context: Mapping[str, Any], *, title: str = "", content: str = ""
+) -> tuple[str, str]:
+    """The English (title, content) stored on a Notification so the admin can read it.
+
+    Free text (``custom``, or an event this code does not know) is stored as written.
+    Rendered from the template files only: the admin's overrides are for recipients, and
+    a write path should not pay a query for a label.
+    """
+    if _template_event(event) == CUSTOM_EVENT:
+        return title, content
+    values = _event_context(context, show_medication_name=True)
+    values.update(_site_urls())
+    values.update(
+        recipient_name="",
+        notification_url=_site_urls()["notifications_url"],
+        show_medication_name=True,
+        channel=str(Channel.IN_APP),
+    )
+    overrides = TemplateOverrides.empty()
+    with _recipient_locale("en", timezone.get_default_timezone()):
+        return (
+            _render_part(event, "en", TemplatePart.TITLE, values, overrides),
+            _render_part(event, "en", TemplatePart.CONTENT, values, overrides),
+        )
+
+
+# --- SMS: the GSM 03.38 alphabet ----------------------------------------------------------------
+
+# The GSM 03.38 basic character set (one septet each; ESC is not a character).
+GSM7_BASIC = frozenset(
+    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
+    "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
+)
+# The extension table: still GSM-7, but each costs two septets (ESC + character).
