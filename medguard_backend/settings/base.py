@@ -24,6 +24,10 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "phonenumber_field",
+    "rest_framework",
+    "rest_framework.authtoken",
+    "django_filters",
+    "drf_spectacular",
     "django_celery_beat",
     "django_celery_results",
     "accounts",
@@ -272,6 +276,16 @@ NOTIFICATION_STUCK_AFTER_SECONDS = int_value("NOTIFICATION_STUCK_AFTER_SECONDS",
 NOTIFICATION_REENQUEUE_AFTER_SECONDS = int_value(
     "NOTIFICATION_REENQUEUE_AFTER_SECONDS", 300, minimum=1
 )
+
+# --- REST API -------------------------------------------------------------------------------
+# (owned by the API: notifications/api/, later medications/api/)
+REST_FRAMEWORK: dict[str, object] = {
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+}
+SPECTACULAR_SETTINGS: dict[str, object] = {
+    "TITLE": "MedGuard SA Notifications API",
+    "VERSION": "1.0.0",
+}
 
 # --- Logging ----------------------------------------------------------------------------------
 LOG_DIR = BASE_DIR / "logs"
