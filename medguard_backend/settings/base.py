@@ -277,6 +277,18 @@ NOTIFICATION_REENQUEUE_AFTER_SECONDS = int_value(
     "NOTIFICATION_REENQUEUE_AFTER_SECONDS", 300, minimum=1
 )
 
+# --- Medications ------------------------------------------------------------------------------
+# A dose not recorded this long after it was due is missed (and caregivers are told).
+MEDICATION_GRACE_MINUTES = int_value("MEDICATION_GRACE_MINUTES", 60, minimum=1)
+MEDICATION_SNOOZE_DEFAULT_MINUTES = int_value("MEDICATION_SNOOZE_DEFAULT_MINUTES", 10, minimum=1)
+MEDICATION_SNOOZE_MAX_MINUTES = int_value("MEDICATION_SNOOZE_MAX_MINUTES", 120, minimum=1)
+# Read and dismissed notifications are deleted after this many days; acknowledged
+# critical ones, and the delivery audit of acknowledged ones, are kept longer.
+NOTIFICATION_RETENTION_DAYS = int_value("NOTIFICATION_RETENTION_DAYS", 90, minimum=1)
+NOTIFICATION_ACKNOWLEDGED_RETENTION_DAYS = int_value(
+    "NOTIFICATION_ACKNOWLEDGED_RETENTION_DAYS", 730, minimum=1
+)
+
 # --- REST API -------------------------------------------------------------------------------
 # (owned by the API: notifications/api/, later medications/api/)
 REST_FRAMEWORK: dict[str, object] = {
