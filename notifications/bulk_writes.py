@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 
 from django.db import connection
 
@@ -31,62 +32,68 @@ def _postgres() -> bool:
     return connection.vendor == "postgresql"
 
 
-def insert_recipients(
-    notification_id: int,
-    created_at: datetime,
-    rows: Sequence[tuple[int, bool]],
-) -> dict[int, int]:
-    """Insert (user_id, in_app) rows, skipping users who already have one; return
-    {user_id: recipient_id} for every user in ``rows``, new or not."""
-    user_ids = [user_id for user_id, _ in rows]
+class RecipientRow(NamedTuple):
+    notification_id: int
+    user_id: int
+    in_app: bool
+    created_at: datetime
+
+
+def insert_recipients(rows: Sequence[RecipientRow]) -> dict[tuple[int, int], int]:
+    """Insert recipient rows, skipping (notification, user) pairs that exist; return
+    {(notification_id, user_id): recipient_id} for every pair in ``rows``, new or not."""
+    if not rows:
+        return {}
+    notification_ids = [row.notification_id for row in rows]
+    user_ids = [row.user_id for row in rows]
     if _postgres():
+        table = NotificationRecipient._meta.db_table
         with connection.cursor() as cursor:
             # The outer SELECT sees the table as it was before the INSERT (one snapshot),
             # so its second half returns exactly the rows that were already there.
             cursor.execute(
                 f"""
                 WITH input AS (
-                    SELECT * FROM unnest(%s::bigint[], %s::boolean[]) AS t(user_id, in_app)
+                    SELECT * FROM unnest(%s::bigint[], %s::bigint[], %s::boolean[],
+                                         %s::timestamptz[])
+                        AS t(notification_id, user_id, in_app, created_at)
                 ), inserted AS (
-                    INSERT INTO {NotificationRecipient._meta.db_table}
-                        (notification_id, user_id, status, in_app, created_at)
-                    SELECT %s, user_id, %s, in_app, %s FROM input
+                    INSERT INTO {table} (notification_id, user_id, status, in_app, created_at)
+                    SELECT notification_id, user_id, %s, in_app, created_at FROM input
                     ON CONFLICT (notification_id, user_id) DO NOTHING
-                    RETURNING user_id, id
+                    RETURNING notification_id, user_id, id
                 )
-                SELECT user_id, id FROM inserted
+                SELECT notification_id, user_id, id FROM inserted
                 UNION ALL
-                SELECT r.user_id, r.id FROM {NotificationRecipient._meta.db_table} r
-                WHERE r.notification_id = %s AND r.user_id = ANY(%s::bigint[])
+                SELECT r.notification_id, r.user_id, r.id FROM {table} r
+                JOIN input USING (notification_id, user_id)
                 """,  # noqa: S608 - table names come from model metadata, values are bound
                 [
+                    notification_ids,
                     user_ids,
-                    [in_app for _, in_app in rows],
-                    notification_id,
+                    [row.in_app for row in rows],
+                    [row.created_at for row in rows],
                     RecipientStatus.UNREAD,
-                    created_at,
-                    notification_id,
-                    user_ids,
                 ],
             )
-            return dict(cursor.fetchall())
+            return {(n, u): pk for n, u, pk in cursor.fetchall()}
     NotificationRecipient.objects.bulk_create(
         [
             NotificationRecipient(
-                notification_id=notification_id,
-                user_id=user_id,
-                in_app=in_app,
-                created_at=created_at,
+                notification_id=row.notification_id,
+                user_id=row.user_id,
+                in_app=row.in_app,
+                created_at=row.created_at,
             )
-            for user_id, in_app in rows
+            for row in rows
         ],
         ignore_conflicts=True,
     )
-    return dict(
-        NotificationRecipient.objects.filter(
-            notification_id=notification_id, user_id__in=user_ids
-        ).values_list("user_id", "id")
-    )
+    wanted = set(zip(notification_ids, user_ids, strict=True))
+    found = NotificationRecipient.objects.filter(
+        notification_id__in=set(notification_ids), user_id__in=set(user_ids)
+    ).values_list("notification_id", "user_id", "id")
+    return {(n, u): pk for n, u, pk in found if (n, u) in wanted}
 
 
 def insert_deliveries(

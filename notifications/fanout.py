@@ -22,7 +22,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from . import outbox
-from .bulk_writes import PlannedDelivery, insert_deliveries, insert_recipients
+from .bulk_writes import PlannedDelivery, RecipientRow, insert_deliveries, insert_recipients
 from .models import Channel, Notification, PushDevice, UserNotificationPreferences
 from .policy import Action, Decision, decide
 from .preferences import preferences_for
@@ -62,7 +62,7 @@ class SendResult:
     idempotency key) writes nothing and shows up as skipped with reason ``duplicate``.
     """
 
-    notification: Notification
+    notification: Notification | None
     recipients: int = 0
     channels: dict[str, ChannelCounts] = field(default_factory=dict)
 
@@ -76,7 +76,7 @@ class SendResult:
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            "notification_id": self.notification.pk,
+            "notification_id": self.notification.pk if self.notification else None,
             "recipients": self.recipients,
             "channels": {name: counts.as_dict() for name, counts in self.channels.items()},
         }
@@ -139,6 +139,16 @@ def user_batches(users: Iterable[User] | QuerySet[User], size: int) -> Iterator[
             yield [_addressee(user) for user in batch]
 
 
+class Addressed(NamedTuple):
+    """One notification for one user: what a batch writes a recipient row for."""
+
+    notification_id: int
+    notification_type: str
+    priority: str
+    created_at: datetime
+    user: Addressee
+
+
 def record_send(
     notification: Notification,
     users: Iterable[User] | QuerySet[User],
@@ -151,55 +161,78 @@ def record_send(
     chosen = validate_channels(channels)
     now = now or timezone.now()
     result = SendResult(notification, channels={name: ChannelCounts() for name in chosen})
-    decisions = DecisionCache(notification, now)
+    decisions = DecisionCache(now)
     with transaction.atomic():
         for batch in user_batches(users, settings.NOTIFICATION_BATCH_SIZE):
-            result.merge(_record_batch(notification, batch, chosen, now, decisions))
+            pairs = [
+                Addressed(
+                    notification.pk,
+                    notification.notification_type,
+                    notification.priority,
+                    notification.created_at,
+                    user,
+                )
+                for user in batch
+            ]
+            result.merge(record_batch(pairs, chosen, now, decisions, notification))
     return result
 
 
 class DecisionCache:
-    """``decide`` memoised per (preferences, time zone, channel, address) for one send.
+    """``decide`` memoised per (type, priority, preferences, time zone, channel, address).
 
     Users who never saved preferences share the defaults, so a broadcast to 100,000 people
     makes a handful of distinct decisions, not 400,000.
     """
 
-    def __init__(self, notification: Notification, now: datetime) -> None:
-        self.notification = notification
+    def __init__(self, now: datetime) -> None:
         self.now = now
         self.cache: dict[tuple[object, ...], Decision] = {}
 
     def __call__(
-        self, prefs: UserNotificationPreferences, tz: ZoneInfo, channel: str, has_address: bool
+        self,
+        item: Addressed,
+        prefs: UserNotificationPreferences,
+        channel: str,
+        has_address: bool,
     ) -> Decision:
-        key = (prefs.pk if prefs.pk is not None else "defaults", tz.key, channel, has_address)
+        key = (
+            item.notification_type,
+            item.priority,
+            prefs.pk if prefs.pk is not None else "defaults",
+            item.user.timezone.key,
+            channel,
+            has_address,
+        )
         decision = self.cache.get(key)
         if decision is None:
             decision = self.cache[key] = decide(
                 channel=channel,
-                notification_type=self.notification.notification_type,
-                priority=self.notification.priority,
+                notification_type=item.notification_type,
+                priority=item.priority,
                 prefs=prefs,
-                tz=tz,
+                tz=item.user.timezone,
                 now=self.now,
                 has_address=has_address,
             )
         return decision
 
 
-def _record_batch(
-    notification: Notification,
-    users: list[Addressee],
+def record_batch(
+    items: Sequence[Addressed],
     channels: tuple[str, ...],
     now: datetime,
     decide_for: DecisionCache,
+    notification: Notification | None = None,
 ) -> SendResult:
+    """Recipients and deliveries for one batch of (notification, user) pairs, in a fixed
+    number of queries: preferences, push devices, one recipients write, one deliveries
+    write. Must run inside a transaction; the due deliveries are published on commit."""
     result = SendResult(notification, channels={name: ChannelCounts() for name in channels})
-    users = [user for user in users if user.is_active]
-    if not users:
+    items = [item for item in items if item.user.is_active]
+    if not items:
         return result
-    user_ids = [user.id for user in users]
+    user_ids = {item.user.id for item in items}
     preferences = preferences_for(user_ids)
     push_owners: set[int] = set()
     if Channel.PUSH in channels:
@@ -209,35 +242,41 @@ def _record_batch(
             .distinct()
         )
 
-    # Decide every (user, channel) first: the in-app decision sets the recipient row's flag.
-    planned: dict[int, list[tuple[str, Decision]]] = {}
-    for user in users:
+    # Decide every (pair, channel) first: the in-app decision sets the recipient row's flag.
+    planned: list[tuple[Addressed, list[tuple[str, Decision]]]] = []
+    for item in items:
+        user = item.user
         addresses: dict[str, bool] = {
             Channel.IN_APP: True,
             Channel.EMAIL: user.has_email,
             Channel.SMS: user.has_phone,
             Channel.PUSH: user.id in push_owners,
         }
-        planned[user.id] = [
-            (channel, decide_for(preferences[user.id], user.timezone, channel, addresses[channel]))
-            for channel in channels
-        ]
+        planned.append(
+            (
+                item,
+                [
+                    (channel, decide_for(item, preferences[user.id], channel, addresses[channel]))
+                    for channel in channels
+                ],
+            )
+        )
 
     recipient_ids = insert_recipients(
-        notification.pk,
-        notification.created_at,
         [
-            (
-                user_id,
+            RecipientRow(
+                item.notification_id,
+                item.user.id,
                 any(c == Channel.IN_APP and d.action is Action.SEND for c, d in plans),
+                item.created_at,
             )
-            for user_id, plans in planned.items()
-        ],
+            for item, plans in planned
+        ]
     )
     result.recipients = len(recipient_ids)
 
     wanted: list[PlannedDelivery] = []
-    for user_id, plans in planned.items():
+    for item, plans in planned:
         for channel, decision in plans:
             if decision.action is Action.SKIP:
                 counts = result.channels[channel]
@@ -246,7 +285,7 @@ def _record_batch(
                 continue
             wanted.append(
                 PlannedDelivery(
-                    recipient_id=recipient_ids[user_id],
+                    recipient_id=recipient_ids[(item.notification_id, item.user.id)],
                     channel=channel,
                     not_before=decision.not_before,
                     digest=decision.digest,

@@ -60,9 +60,55 @@ class PeriodicTaskSpec:
     kwargs: tuple[tuple[str, Any], ...] = ()
 
 
-# Medication tasks (reminder slots, stock and expiry checks, cleanup) are added by the
-# medications domain; these are the notification engine's own.
 PERIODIC_TASKS: tuple[PeriodicTaskSpec, ...] = (
+    PeriodicTaskSpec(
+        "Morning Medication Reminders",
+        "medications.tasks.send_slot_reminders",
+        Crontab(minute="0", hour="8"),
+        "Reminds every patient whose morning (08:00) dose is due, in their time zone.",
+        kwargs=(("slot", "morning"),),
+    ),
+    PeriodicTaskSpec(
+        "Afternoon Medication Reminders",
+        "medications.tasks.send_slot_reminders",
+        Crontab(minute="0", hour="14"),
+        "Reminds every patient whose afternoon (14:00) dose is due, in their time zone.",
+        kwargs=(("slot", "afternoon"),),
+    ),
+    PeriodicTaskSpec(
+        "Evening Medication Reminders",
+        "medications.tasks.send_slot_reminders",
+        Crontab(minute="0", hour="20"),
+        "Reminds every patient whose evening (20:00) dose is due, in their time zone.",
+        kwargs=(("slot", "evening"),),
+    ),
+    PeriodicTaskSpec(
+        "Low Stock Check",
+        "notifications.tasks.check_low_stock_alerts",
+        Crontab(minute="0", hour="*/6"),
+        "Alerts patients whose supply runs out within its warning horizon (5 days by "
+        "default), once per stock episode.",
+    ),
+    PeriodicTaskSpec(
+        "Expiring Medications Check",
+        "notifications.tasks.check_expiring_medications",
+        Crontab(minute="0", hour="9"),
+        "Alerts patients whose medication expires within its warning horizon, and on the "
+        "day it expires.",
+    ),
+    PeriodicTaskSpec(
+        "Cleanup Old Notifications",
+        "notifications.tasks.cleanup_old_notifications",
+        Crontab(minute="0", hour="2", day_of_week="0"),
+        "Deletes read and dismissed notifications past their retention (Sundays 02:00).",
+    ),
+    PeriodicTaskSpec(
+        "Medication Reminder Dispatcher",
+        "medications.tasks.dispatch_due_reminders",
+        Every(60),
+        "Every minute: custom-time doses, slot doses of patients in other time zones, "
+        "snoozed and missed doses, caregiver escalations.",
+    ),
     PeriodicTaskSpec(
         "Notification Outbox Sweeper",
         "notifications.tasks.sweep_outbox",

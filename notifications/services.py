@@ -19,6 +19,7 @@ from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 
+from .bulk_send import NotificationDraft, record_drafts
 from .events import EVENTS
 from .fanout import SendResult, record_send, validate_channels
 from .models import Notification, NotificationType, Priority
@@ -27,7 +28,7 @@ from .rendering import english_copy
 if TYPE_CHECKING:
     from accounts.models import User
 
-__all__ = ["NotificationService", "SendResult"]
+__all__ = ["NotificationDraft", "NotificationService", "SendResult"]
 
 TITLE_MAX_LENGTH = Notification._meta.get_field("title").max_length or 200
 
@@ -193,3 +194,12 @@ class NotificationService:
                 created_by=created_by,
             )
             return record_send(notification, users, channels)
+
+    @classmethod
+    def send_notifications(
+        cls, drafts: Sequence[NotificationDraft], channels: Sequence[str] | None = None
+    ) -> SendResult:
+        """The bulk path for many notifications, each to one user (a slot's reminders, a
+        day's alerts): one batch of drafts written in a fixed number of queries, inside the
+        caller's transaction. Each draft's idempotency key makes a re-run write nothing."""
+        return record_drafts(drafts, channels)

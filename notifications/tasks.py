@@ -37,3 +37,39 @@ def sweep_outbox() -> dict[str, int]:
     """Publish due deliveries (deferred, retrying, or whose message was lost) and reclaim
     ones stuck with a dead worker. Runs every minute from beat."""
     return outbox.sweep().as_dict()
+
+
+@shared_task
+def send_medication_reminder(schedule_id: int) -> dict[str, object]:
+    """Remind today's dose of one schedule now (the seed's manual test); a second call for
+    the same dose reminds nobody twice. Returns what it did."""
+    from medications.reminders import remind_schedule_now
+
+    return remind_schedule_now(schedule_id)
+
+
+@shared_task
+def check_low_stock_alerts() -> dict[str, object]:
+    """Low Stock Check (every 6 hours): alert patients (and caregivers who asked) whose
+    supply runs out within its warning horizon, once per stock episode."""
+    from medications.stock import check_low_stock
+
+    return check_low_stock()
+
+
+@shared_task
+def check_expiring_medications() -> dict[str, object]:
+    """Expiring Medications Check (daily 09:00): supplies expiring within their horizon,
+    and those expiring today."""
+    from medications.expiry import check_expiring_medications as check
+
+    return check()
+
+
+@shared_task
+def cleanup_old_notifications() -> dict[str, object]:
+    """Cleanup Old Notifications (Sunday 02:00): delete read and dismissed notifications
+    past their retention, in batches."""
+    from notifications.cleanup import cleanup_old_notifications as cleanup
+
+    return cleanup()

@@ -121,3 +121,6 @@ class DoseEscalation(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["dose", "caregiver"], name="one_escalation_per_dose"),
         ]
+
+    def __str__(self) -> str:
+        return f"dose {self.dose_id} told to caregiver {self.caregiver_id}"

@@ -1,0 +1,169 @@
+"""What happens after a reminder: snoozed doses are reminded again, doses not recorded
+within the grace period become missed, and each caregiver hears of a missed dose after
+their own delay — the patient's name and the time, and the medicine only where the link
+allows it. Doses taken late but within the grace period send nothing more.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from notifications.services import NotificationDraft, NotificationService
+
+from .due import DueSchedule
+from .models import CaregiverLink, Dose, DoseEscalation
+from .reminders import reminder_draft
+
+# Escalations look back this far for missed doses: a caregiver is not told a day later.
+ESCALATION_LOOKBACK = datetime.timedelta(hours=24)
+BATCH = 500
+
+
+@dataclass
+class FollowUpSummary:
+    re_reminded: int = 0
+    missed: int = 0
+    escalated: int = 0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"re_reminded": self.re_reminded, "missed": self.missed, "escalated": self.escalated}
+
+
+def _due_of(dose: Dose) -> DueSchedule:
+    supply = dose.schedule.supply
+    return DueSchedule(
+        schedule_id=dose.schedule_id,
+        patient_id=supply.patient_id,
+        due_at=dose.due_at,
+        medication_name=str(supply.medicine),
+        dosage=supply.dosage,
+        instructions=supply.instructions,
+    )
+
+
+def remind_snoozed(now: datetime.datetime) -> int:
+    """Remind again the doses whose snooze is over (and put them back to pending)."""
+    reminded = 0
+    while True:
+        with transaction.atomic():
+            ids = list(
+                Dose.objects.filter(status=Dose.Status.SNOOZED, snoozed_until__lte=now)
+                .order_by("id")
+                .values_list("id", flat=True)[:BATCH]
+            )
+            if not ids:
+                return reminded
+            # Conditional: a dose taken in the meantime is not reminded.
+            Dose.objects.filter(id__in=ids, status=Dose.Status.SNOOZED).update(
+                status=Dose.Status.PENDING, reminded_at=now
+            )
+            doses = list(
+                Dose.objects.filter(
+                    id__in=ids, status=Dose.Status.PENDING, reminded_at=now
+                ).select_related("schedule__supply__medicine")
+            )
+            drafts = [
+                reminder_draft(dose.pk, _due_of(dose), suffix=f"-snooze-{dose.snooze_count}")
+                for dose in doses
+            ]
+            if drafts:
+                NotificationService.send_notifications(drafts)
+        reminded += len(drafts)
+
+
+def mark_missed(now: datetime.datetime) -> int:
+    """Open doses past their grace period become missed (one conditional update)."""
+    cutoff = now - datetime.timedelta(minutes=settings.MEDICATION_GRACE_MINUTES)
+    return Dose.objects.filter(
+        status__in=[Dose.Status.PENDING, Dose.Status.SNOOZED], due_at__lte=cutoff
+    ).update(status=Dose.Status.MISSED, missed_at=now)
+
+
+def missed_dose_draft(dose: Dose, link: CaregiverLink) -> NotificationDraft:
+    patient = dose.schedule.supply.patient
+    context: dict[str, Any] = {
+        "patient_name": patient.get_full_name() or patient.username,
+        "dose_time": dose.due_at,
+    }
+    if link.can_see_medication_details:
+        context["medication_name"] = str(dose.schedule.supply.medicine)
+    return NotificationDraft(
+        user_id=link.caregiver_id,
+        event="missed_dose",
+        notification_type="medication",
+        priority="high",
+        idempotency_key=f"missed-{dose.pk}-caregiver-{link.caregiver_id}",
+        context=context,
+    )
+
+
+def escalate_missed(now: datetime.datetime) -> int:
+    """Tell each linked caregiver about a missed dose once their delay has passed."""
+    doses = (
+        Dose.objects.filter(status=Dose.Status.MISSED, missed_at__gte=now - ESCALATION_LOOKBACK)
+        .select_related("schedule__supply__patient", "schedule__supply__medicine")
+        .order_by("id")
+    )
+    escalated = 0
+    last_id = 0
+    while True:
+        page = list(doses.filter(id__gt=last_id)[:BATCH])
+        if not page:
+            return escalated
+        last_id = page[-1].pk
+        by_patient: dict[int, list[Dose]] = {}
+        for dose in page:
+            by_patient.setdefault(dose.schedule.supply.patient_id, []).append(dose)
+        links = CaregiverLink.objects.filter(
+            patient_id__in=by_patient, active=True, caregiver__is_active=True
+        )
+        done = set(
+            DoseEscalation.objects.filter(dose__in=page).values_list("dose_id", "caregiver_id")
+        )
+        wanted = [
+            (dose, link)
+            for link in links
+            for dose in by_patient[link.patient_id]
+            if (dose.pk, link.caregiver_id) not in done
+            and dose.missed_at is not None
+            and dose.missed_at + datetime.timedelta(minutes=link.escalation_delay_minutes) <= now
+        ]
+        if not wanted:
+            continue
+        with transaction.atomic():
+            DoseEscalation.objects.bulk_create(
+                [
+                    DoseEscalation(dose=d, caregiver_id=link.caregiver_id, notified_at=now)
+                    for d, link in wanted
+                ],
+                ignore_conflicts=True,
+            )
+            # Only the escalations this run recorded are sent (a racing run sends the rest).
+            mine = set(
+                DoseEscalation.objects.filter(
+                    dose__in=[d for d, _ in wanted], notified_at=now
+                ).values_list("dose_id", "caregiver_id")
+            )
+            drafts = [
+                missed_dose_draft(d, link)
+                for d, link in wanted
+                if (d.pk, link.caregiver_id) in mine
+            ]
+            if drafts:
+                NotificationService.send_notifications(drafts)
+        escalated += len(drafts)
+
+
+def follow_up(now: datetime.datetime | None = None) -> FollowUpSummary:
+    now = now or timezone.now()
+    return FollowUpSummary(
+        re_reminded=remind_snoozed(now),
+        missed=mark_missed(now),
+        escalated=escalate_missed(now),
+    )

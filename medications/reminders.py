@@ -1,0 +1,192 @@
+"""Dose reminders: the seed's slot tasks, the per-minute dispatcher and the manual test.
+
+One reminder per dose, whatever happens: a dose row is unique per (schedule, due time), and
+only the run that creates the row sends its reminder — in the same transaction — so the
+task running twice, two beats, a retry or the slot task racing the dispatcher all end in
+one reminder. Reminders go through ``NotificationService`` like every notification.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from notifications.bulk_send import EnglishCopies
+from notifications.fanout import DecisionCache
+from notifications.services import NotificationDraft, NotificationService
+
+from .due import DueSchedule, due_at, due_batches, local_windows, patient_time_zones
+from .models import Dose, Schedule
+
+# The slot task at 08:00 reminds doses due in the quarter hour up to now: beat may start it
+# a little late, and a dose due at 08:00 must not fall between two runs.
+SLOT_WINDOW = datetime.timedelta(minutes=15)
+# The dispatcher leaves slot doses in the beat's own time zone to the slot tasks for this
+# long, then catches up any they missed (beat down, task lost).
+SLOT_TASK_HEAD_START = datetime.timedelta(minutes=5)
+
+
+@dataclass
+class ReminderSummary:
+    schedules: int = 0
+    reminded: int = 0
+    already_reminded: int = 0
+    batches: int = 0
+    deliveries_queued: int = 0
+    deliveries_deferred: int = 0
+    time_zones: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "schedules": self.schedules,
+            "reminded": self.reminded,
+            "already_reminded": self.already_reminded,
+            "batches": self.batches,
+            "deliveries_queued": self.deliveries_queued,
+            "deliveries_deferred": self.deliveries_deferred,
+            "time_zones": self.time_zones,
+        }
+
+
+def reminder_draft(dose_id: int, due: DueSchedule, *, suffix: str = "") -> NotificationDraft:
+    return NotificationDraft(
+        user_id=due.patient_id,
+        event="medication_reminder",
+        notification_type="medication",
+        priority="high",
+        idempotency_key=f"dose-{dose_id}{suffix}",
+        context={
+            "medication_name": due.medication_name,
+            "dosage": due.dosage,
+            "instructions": due.instructions,
+            "dose_time": due.due_at,
+            "dose_id": dose_id,
+        },
+    )
+
+
+def remind_batch(
+    batch: Sequence[DueSchedule],
+    now: datetime.datetime,
+    summary: ReminderSummary,
+    decisions: DecisionCache,
+    copies: EnglishCopies,
+) -> None:
+    """Create the doses of one batch and remind the ones this run created, atomically."""
+    with transaction.atomic():
+        Dose.objects.bulk_create(
+            [Dose(schedule_id=d.schedule_id, due_at=d.due_at, reminded_at=now) for d in batch],
+            ignore_conflicts=True,
+        )
+        # Rows stamped with this run's time are the ones this run created; a concurrent
+        # run that lost the race on the unique key sees none of them.
+        created = dict(
+            Dose.objects.filter(
+                schedule_id__in=[d.schedule_id for d in batch], reminded_at=now
+            ).values_list("schedule_id", "id")
+        )
+        drafts = [
+            reminder_draft(created[d.schedule_id], d) for d in batch if d.schedule_id in created
+        ]
+        result = NotificationService.send_notifications(drafts) if drafts else None
+    summary.batches += 1
+    summary.schedules += len(batch)
+    summary.reminded += len(drafts)
+    summary.already_reminded += len(batch) - len(drafts)
+    if result is not None:
+        summary.deliveries_queued += result.queued
+        summary.deliveries_deferred += result.deferred
+
+
+def remind_due(
+    now: datetime.datetime,
+    window: datetime.timedelta,
+    *,
+    slots: Collection[str] | None = None,
+    hold_back_slots_in: str | None = None,
+) -> ReminderSummary:
+    """Remind every dose due in (now - window, now] in its patient's time zone.
+
+    ``hold_back_slots_in``: a time zone whose slot doses are left to the slot tasks for
+    SLOT_TASK_HEAD_START (the dispatcher uses it so that it does not race the 08:00 task).
+    """
+    summary = ReminderSummary()
+    decisions, copies = DecisionCache(now), EnglishCopies()
+    size = settings.NOTIFICATION_BATCH_SIZE
+    held_offset = (
+        now.astimezone(timezone.get_default_timezone()).utcoffset() if hold_back_slots_in else None
+    )
+    for tz in patient_time_zones():
+        summary.time_zones.append(tz.key)
+        same_clock_as_beat = (
+            held_offset is not None and now.astimezone(tz).utcoffset() == held_offset
+        )
+        pieces: list[tuple[datetime.datetime, Collection[str] | None]] = [(now, slots)]
+        if same_clock_as_beat:
+            # Custom times now; slot doses only once the slot task had its head start.
+            pieces = [
+                (now, [Schedule.Slot.CUSTOM]),
+                (
+                    now - SLOT_TASK_HEAD_START,
+                    [s for s in Schedule.Slot.values if s != Schedule.Slot.CUSTOM],
+                ),
+            ]
+        for end, wanted_slots in pieces:
+            for local in local_windows(end - window, end, tz):
+                for batch in due_batches(local, tz, wanted_slots, size):
+                    remind_batch(batch, now, summary, decisions, copies)
+    return summary
+
+
+def send_slot_reminders(slot: str, now: datetime.datetime | None = None) -> ReminderSummary:
+    """The seed's Morning/Afternoon/Evening task: every dose in ``slot`` due now."""
+    if slot not in Schedule.Slot.values or slot == Schedule.Slot.CUSTOM:
+        raise ValueError(f"unknown slot {slot!r}; choose morning, afternoon or evening")
+    return remind_due(now or timezone.now(), SLOT_WINDOW, slots=[slot])
+
+
+def send_due_reminders(now: datetime.datetime | None = None) -> ReminderSummary:
+    """The per-minute dispatcher: custom times, slot times of patients elsewhere, and a
+    catch-up for any dose the slot tasks missed, within its grace period."""
+    now = now or timezone.now()
+    window = datetime.timedelta(minutes=settings.MEDICATION_GRACE_MINUTES)
+    return remind_due(now, window, hold_back_slots_in=settings.CELERY_TIMEZONE)
+
+
+def remind_schedule_now(schedule_id: int, now: datetime.datetime | None = None) -> dict[str, Any]:
+    """Remind today's dose of one schedule now (the seed's manual test). Repeating it for
+    the same dose reminds nobody twice."""
+    now = now or timezone.now()
+    schedule = (
+        Schedule.objects.select_related("supply__patient", "supply__medicine")
+        .filter(pk=schedule_id)
+        .first()
+    )
+    if schedule is None:
+        raise Schedule.DoesNotExist(f"no schedule with id {schedule_id}")
+    patient = schedule.supply.patient
+    today = now.astimezone(patient.timezone).date()
+    answer: dict[str, Any] = {"schedule_id": schedule_id, "reminded": False}
+    if not (schedule.runs_on(today) and schedule.supply.active and patient.is_active):
+        return answer | {"reason": "not scheduled today"}
+    due = DueSchedule(
+        schedule_id=schedule.pk,
+        patient_id=patient.pk,
+        due_at=due_at(today, schedule.local_time, patient.timezone),
+        medication_name=str(schedule.supply.medicine),
+        dosage=schedule.supply.dosage,
+        instructions=schedule.supply.instructions,
+    )
+    summary = ReminderSummary()
+    remind_batch([due], now, summary, DecisionCache(now), EnglishCopies())
+    dose = Dose.objects.get(schedule_id=schedule.pk, due_at=due.due_at)
+    answer |= {"dose_id": dose.pk, "due_at": due.due_at.isoformat()}
+    if summary.reminded:
+        return answer | {"reminded": True, "deliveries_queued": summary.deliveries_queued}
+    return answer | {"reason": "already reminded"}
