@@ -224,7 +224,9 @@ def bench(names: list[str]) -> int:
     env.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/medguard_bench")
     env.setdefault("CELERY_BROKER_URL", "redis://127.0.0.1:6379/12")
     env.setdefault("CELERY_RESULT_BACKEND", "redis://127.0.0.1:6379/12")
-    available = sorted(p.stem for p in (ROOT / "bench").glob("*.py") if p.stem != "__init__")
+    available = sorted(
+        p.stem for p in (ROOT / "bench").glob("*.py") if p.stem not in {"__init__", "common"}
+    )
     failed = 0
     for name in names or available:
         if name not in available:

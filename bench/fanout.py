@@ -17,129 +17,69 @@ import argparse
 import io
 import json
 import os
-import resource
 import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-BENCH_DB = "medguard_bench"
-
-
-def setup_django() -> None:
-    os.environ.setdefault("DATABASE_URL", f"postgres://postgres@127.0.0.1:5432/{BENCH_DB}")
-    os.environ["DJANGO_SETTINGS_MODULE"] = "medguard_backend.settings.test"
-    import django
-
-    django.setup()
-
-
-def ensure_database() -> None:
-    import psycopg
-
-    with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as c:
-        if not c.execute("SELECT 1 FROM pg_database WHERE datname = %s", [BENCH_DB]).fetchone():
-            c.execute(f"CREATE DATABASE {BENCH_DB}")
-
-
-def reset_tables() -> None:
-    from django.core.management import call_command
-    from django.db import connection
-
-    call_command("migrate", verbosity=0)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "TRUNCATE notifications_deliveryattempt, notifications_delivery, "
-            "notifications_notificationrecipient, notifications_notification, "
-            "notifications_usernotificationpreferences, notifications_pushdevice, "
-            "accounts_user CASCADE"
-        )
-
-
-def create_users(count: int) -> None:
-    from django.db import connection
-
-    buffer = io.StringIO()
-    for i in range(count):
-        buffer.write(
-            f"bench{i}\tbench{i}@example.org\tpatient\ten\tAfrica/Johannesburg\t\t"
-            f"!\tf\tf\tt\t2026-01-01 00:00:00+00\t\t\n"
-        )
-    buffer.seek(0)
-    with (
-        connection.cursor() as cursor,
-        cursor.copy(
-            "COPY accounts_user (username, email, user_type, preferred_language, timezone, phone, "
-            "password, is_superuser, is_staff, is_active, date_joined, first_name, last_name) "
-            "FROM STDIN"
-        ) as copy,
-    ):
-        copy.write(buffer.getvalue())
-    with connection.cursor() as cursor:
-        cursor.execute("ANALYZE accounts_user")
+from common import ROOT, create_users, ensure_database, peak_rss_mb, reset_tables, setup_django
 
 
 def copy_floor(notification_id: int) -> float:
-    """COPY the rows the send wrote into empty tables of the same shape and indexes."""
+    """The floor: PostgreSQL COPY of the same rows into the same tables — same columns,
+    indexes, unique and foreign-key constraints (checked immediately), same size — inside a
+    transaction that is rolled back. The COPY data is prepared before the clock starts."""
     from django.db import connection, transaction
 
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT user_id, in_app, created_at FROM notifications_notificationrecipient "
-            "WHERE notification_id = %s",
-            [notification_id],
-        )
-        recipients = cursor.fetchall()
-        cursor.execute(
-            "SELECT r.user_id, d.channel, d.not_before, d.created_at FROM notifications_delivery d "
-            "JOIN notifications_notificationrecipient r ON r.id = d.recipient_id "
-            "WHERE r.notification_id = %s",
-            [notification_id],
-        )
-        deliveries = cursor.fetchall()
-        for table in ("notificationrecipient", "delivery"):
-            cursor.execute(f"DROP TABLE IF EXISTS floor_{table}")
-            cursor.execute(f"CREATE TABLE floor_{table} (LIKE notifications_{table} INCLUDING ALL)")
-    started = time.perf_counter()
+    from notifications.models import Notification
+
     with transaction.atomic(), connection.cursor() as cursor:
-        with cursor.copy(
-            "COPY floor_notificationrecipient (notification_id, user_id, status, in_app, "
-            "created_at) FROM STDIN"
-        ) as copy:
-            for user_id, in_app, created_at in recipients:
-                copy.write_row((notification_id, user_id, "unread", in_app, created_at))
+        twin = Notification.objects.create(title="floor", content="", notification_type="general")
+        recipients = _copy_out(
+            cursor,
+            f"COPY (SELECT {twin.pk}, user_id, status, in_app, created_at "
+            f"FROM notifications_notificationrecipient WHERE notification_id = "
+            f"{int(notification_id)}) TO STDOUT",
+        )
+        deliveries = _copy_out(
+            cursor,
+            "COPY (SELECT d.recipient_id, d.channel, d.status, d.not_before, d.digest, "
+            "d.attempts, d.enqueued_at, d.provider_message_id, d.last_error, d.created_at, "
+            "d.updated_at FROM notifications_delivery d JOIN notifications_notificationrecipient"
+            f" r ON r.id = d.recipient_id WHERE r.notification_id = {int(notification_id)}) "
+            "TO STDOUT",
+        )
+        # The same delivery rows go back in, so the originals make way (not timed).
         cursor.execute(
-            "SELECT user_id, id FROM floor_notificationrecipient WHERE notification_id = %s",
+            "DELETE FROM notifications_delivery d USING notifications_notificationrecipient r "
+            "WHERE r.id = d.recipient_id AND r.notification_id = %s",
             [notification_id],
         )
-        recipient_ids = dict(cursor.fetchall())
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        started = time.perf_counter()
         with cursor.copy(
-            "COPY floor_delivery (recipient_id, channel, status, not_before, digest, attempts, "
-            "enqueued_at, provider_message_id, last_error, created_at, updated_at) FROM STDIN"
+            "COPY notifications_notificationrecipient (notification_id, user_id, status, "
+            "in_app, created_at) FROM STDIN"
         ) as copy:
-            for user_id, channel, not_before, created_at in deliveries:
-                copy.write_row(
-                    (
-                        recipient_ids[user_id],
-                        channel,
-                        "pending",
-                        not_before,
-                        False,
-                        0,
-                        created_at,
-                        "",
-                        "",
-                        created_at,
-                        created_at,
-                    )
-                )
-    elapsed = time.perf_counter() - started
-    with connection.cursor() as cursor:
-        cursor.execute("DROP TABLE floor_delivery")
-        cursor.execute("DROP TABLE floor_notificationrecipient")
+            copy.write(recipients)
+        with cursor.copy(
+            "COPY notifications_delivery (recipient_id, channel, status, not_before, digest, "
+            "attempts, enqueued_at, provider_message_id, last_error, created_at, updated_at) "
+            "FROM STDIN"
+        ) as copy:
+            copy.write(deliveries)
+        elapsed = time.perf_counter() - started
+        transaction.set_rollback(True)
     return elapsed
+
+
+def _copy_out(cursor: Any, statement: str) -> bytes:
+    buffer = io.BytesIO()
+    with cursor.copy(statement) as copy:
+        for chunk in copy:
+            buffer.write(chunk)
+    return buffer.getvalue()
 
 
 def run_workers_on_in_app(notification_id: int) -> float:
@@ -219,11 +159,11 @@ def measure_size(recipients: int) -> dict[str, object]:
     create_users(recipients)
     notification = NotificationService.create_notification("Bench", "Fan-out", "general", "low")
     users = get_user_model().objects.filter(username__startswith="bench")
-    rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    rss_before = peak_rss_mb()
     started = time.perf_counter()
     result = NotificationService.send_notification_to_users(users, notification)
     fanout = time.perf_counter() - started
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak_mb = peak_rss_mb()
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE notifications_delivery")
     floor = copy_floor(notification.pk)
@@ -236,23 +176,67 @@ def measure_size(recipients: int) -> dict[str, object]:
         "fanout_over_floor": round(fanout / floor, 2),
         "in_app_two_workers_seconds": round(workers, 3),
         "peak_rss_mb": round(peak_mb, 1),
-        "rss_before_send_mb": round(rss_before / 1024, 1),
+        "rss_before_send_mb": round(rss_before, 1),
     }
 
 
-def measure_email(messages: int) -> dict[str, object]:
+def _sink(port: int, tls_dir: Path | None) -> subprocess.Popen[str]:
+    command = [sys.executable, str(Path(__file__).with_name("smtp_sink.py")), "--port", str(port)]
+    if tls_dir:
+        command += ["--cert", str(tls_dir / "cert.pem"), "--key", str(tls_dir / "key.pem")]
+    sink = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+    assert sink.stdout is not None
+    sink.stdout.readline()  # "ready"
+    return sink
+
+
+def _self_signed_certificate(folder: Path) -> None:
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+            "-keyout",
+            str(folder / "key.pem"),
+            "-out",
+            str(folder / "cert.pem"),
+        ],
+        check=True,
+        capture_output=True,
+    )
+
+
+def measure_email(messages: int, use_tls: bool) -> dict[str, object]:
+    import socket
+    import tempfile
+
+    tls_dir = Path(tempfile.mkdtemp()) if use_tls else None
+    if tls_dir:
+        _self_signed_certificate(tls_dir)
+        # Trust the sink's certificate the way a deployment trusts its relay's.
+        os.environ["SSL_CERT_FILE"] = str(tls_dir / "cert.pem")
     setup_django()
     from django.conf import settings
 
-    from medguard_backend.testing.smtp import SMTPTestServer
     from notifications.channels import OutgoingMessage
     from notifications.channels.email import EmailTransport
 
-    server = SMTPTestServer()
-    server.start()
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    sink = _sink(port, tls_dir)
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST, settings.EMAIL_PORT = server.host, server.port
-    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", port
+    settings.EMAIL_USE_TLS, settings.EMAIL_USE_SSL = use_tls, False
     settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
     batch = [
         OutgoingMessage(
@@ -278,9 +262,11 @@ def measure_email(messages: int) -> dict[str, object]:
                 transport.send(message)
         per_message = time.perf_counter() - started
     finally:
-        server.stop()
+        sink.terminate()
+        sink.wait()
     return {
         "messages": messages,
+        "starttls": use_tls,
         "reused_connection_per_second": round(messages / reused, 1),
         "connection_per_message_per_second": round(messages / per_message, 1),
         "speed_up": round(per_message / reused, 2),
@@ -291,13 +277,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--size", type=int, help="measure one size in this process (internal)")
     parser.add_argument("--email", type=int, help="measure email throughput (internal)")
+    parser.add_argument("--tls", action="store_true", help="with --email: STARTTLS")
     parser.add_argument("--sizes", default="10000,100000")
     args = parser.parse_args()
     if args.size:
         print(json.dumps(measure_size(args.size)))
         return
     if args.email:
-        print(json.dumps(measure_email(args.email)))
+        print(json.dumps(measure_email(args.email, args.tls)))
         return
     ensure_database()
     results = []
@@ -310,17 +297,20 @@ def main() -> None:
             cwd=ROOT,
         ).stdout
         results.append(json.loads(output.strip().splitlines()[-1]))
-    email = json.loads(
-        subprocess.run(
-            [sys.executable, __file__, "--email", "2000"],
-            check=True,
-            capture_output=True,
-            text=True,
-            cwd=ROOT,
+    emails = [
+        json.loads(
+            subprocess.run(
+                [sys.executable, __file__, "--email", "1000", *flags],
+                check=True,
+                capture_output=True,
+                text=True,
+                cwd=ROOT,
+            )
+            .stdout.strip()
+            .splitlines()[-1]
         )
-        .stdout.strip()
-        .splitlines()[-1]
-    )
+        for flags in ([], ["--tls"])
+    ]
     print("notification fan-out on PostgreSQL")
     for row in results:
         print(
@@ -329,13 +319,15 @@ def main() -> None:
             f"two workers complete in-app {row['in_app_two_workers_seconds']}s, "
             f"peak RSS {row['peak_rss_mb']} MB ({row['deliveries_written']} deliveries)"
         )
-    print(
-        f"email to a local SMTP sink ({email['messages']} messages): "
-        f"{email['reused_connection_per_second']}/s reusing one connection, "
-        f"{email['connection_per_message_per_second']}/s with one connection per message "
-        f"({email['speed_up']}x)"
-    )
-    print(json.dumps({"fanout": results, "email": email}))
+    for email in emails:
+        print(
+            f"email to a local SMTP sink in another process "
+            f"({'STARTTLS' if email['starttls'] else 'plain'}, {email['messages']} messages): "
+            f"{email['reused_connection_per_second']}/s reusing one connection, "
+            f"{email['connection_per_message_per_second']}/s with one connection per message "
+            f"({email['speed_up']}x)"
+        )
+    print(json.dumps({"fanout": results, "email": emails}))
 
 
 if __name__ == "__main__":

@@ -118,7 +118,7 @@ def remind_due(
     """
     summary = ReminderSummary()
     decisions, copies = DecisionCache(now), EnglishCopies()
-    size = settings.NOTIFICATION_BATCH_SIZE
+    size = settings.NOTIFICATION_WRITE_BATCH_SIZE
     held_offset = (
         now.astimezone(timezone.get_default_timezone()).utcoffset() if hold_back_slots_in else None
     )

@@ -93,13 +93,13 @@ def _insert_notifications(
             cursor.execute(
                 f"""
                 WITH input AS (
-                    SELECT * FROM unnest(%s::text[], %s::text[], %s::text[], %s::text[],
-                                         %s::text[], %s::boolean[], %s::text[], %s::text[])
-                        AS t(key, title, content, kind, priority, ack, event, context)
+                    SELECT * FROM jsonb_to_recordset(%s::jsonb)
+                        AS t(key text, title text, content text, kind text, priority text,
+                             ack boolean, event text, context jsonb)
                 ), inserted AS (
                     INSERT INTO {table} (idempotency_key, title, content, notification_type,
                         priority, require_acknowledgment, event, context, created_at)
-                    SELECT key, title, content, kind, priority, ack, event, context::jsonb, %s
+                    SELECT key, title, content, kind, priority, ack, event, context, %s
                     FROM input
                     ON CONFLICT (idempotency_key) DO NOTHING
                     RETURNING idempotency_key, id, created_at
@@ -110,14 +110,28 @@ def _insert_notifications(
                 JOIN input ON n.idempotency_key = input.key
                 """,  # noqa: S608 - the table name comes from model metadata, values are bound
                 [
-                    keys,
-                    [t[:title_length] for t in titles],
-                    list(contents),
-                    [d.notification_type for d in drafts],
-                    [d.priority for d in drafts],
-                    [d.require_acknowledgment for d in drafts],
-                    [d.event for d in drafts],
-                    contexts,
+                    # Contexts are already JSON text: spliced in, not encoded twice.
+                    "["
+                    + ",".join(
+                        json.dumps(
+                            {
+                                "key": d.idempotency_key,
+                                "title": title[:title_length],
+                                "content": content,
+                                "kind": d.notification_type,
+                                "priority": d.priority,
+                                "ack": d.require_acknowledgment,
+                                "event": d.event,
+                            }
+                        )[:-1]
+                        + ', "context": '
+                        + context
+                        + "}"
+                        for d, title, content, context in zip(
+                            drafts, titles, contents, contexts, strict=True
+                        )
+                    )
+                    + "]",
                     now,
                 ],
             )

@@ -163,7 +163,7 @@ def record_send(
     result = SendResult(notification, channels={name: ChannelCounts() for name in chosen})
     decisions = DecisionCache(now)
     with transaction.atomic():
-        for batch in user_batches(users, settings.NOTIFICATION_BATCH_SIZE):
+        for batch in user_batches(users, settings.NOTIFICATION_WRITE_BATCH_SIZE):
             pairs = [
                 Addressed(
                     notification.pk,

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import itertools
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
@@ -34,40 +35,50 @@ def _chunks(ids: Sequence[int], size: int) -> list[list[int]]:
     return [list(chunk) for chunk in iter(lambda: list(itertools.islice(iterator, size)), [])]
 
 
+def _publish(task: Any, batches: list[list[int]], on_failure: Callable[[list[int]], None]) -> None:
+    """Publish one task per batch over one broker connection. At the first failure the
+    broker is taken to be down: the rest are not tried (each try would wait for the retry
+    policy) and ``on_failure`` gets every id not published, for the sweeper to retry."""
+    from medguard_backend.celery import app
+
+    published = 0
+    try:
+        with app.producer_or_acquire() as producer:
+            for batch in batches:
+                task.apply_async((batch,), producer=producer)
+                published += 1
+    except Exception as error:  # kombu raises many types for "broker unreachable"
+        unpublished = [item for batch in batches[published:] for item in batch]
+        logger.warning(
+            "could not publish %d %s for %d items (%s); the outbox sweeper will retry",
+            len(batches) - published,
+            task.name,
+            len(unpublished),
+            type(error).__name__,
+        )
+        on_failure(unpublished)
+
+
 def enqueue_deliveries(delivery_ids: Sequence[int]) -> None:
     """Publish ``send_deliveries`` tasks in batches. Called after commit; a broker that is
-    down is logged and forgotten: the rows are cleared for the next sweep to publish."""
+    down is logged, and the rows are cleared for the next sweep to publish."""
     from .tasks import send_deliveries
 
-    for chunk in _chunks(delivery_ids, settings.NOTIFICATION_BATCH_SIZE):
-        try:
-            send_deliveries.delay(chunk)
-        except Exception as error:  # kombu raises many types for "broker unreachable"
-            logger.warning(
-                "could not publish %d deliveries (%s); the outbox sweeper will retry",
-                len(chunk),
-                type(error).__name__,
-            )
-            Delivery.objects.filter(id__in=chunk, status=DeliveryStatus.PENDING).update(
-                enqueued_at=None
-            )
+    def forget(ids: list[int]) -> None:
+        Delivery.objects.filter(id__in=ids, status=DeliveryStatus.PENDING).update(enqueued_at=None)
+
+    _publish(send_deliveries, _chunks(delivery_ids, settings.NOTIFICATION_BATCH_SIZE), forget)
 
 
 def enqueue_digests(user_ids: Sequence[int]) -> None:
     from .tasks import send_email_digests
 
-    for chunk in _chunks(user_ids, DIGEST_USERS_PER_TASK):
-        try:
-            send_email_digests.delay(chunk)
-        except Exception as error:
-            logger.warning(
-                "could not publish digests for %d users (%s); the sweeper will retry",
-                len(chunk),
-                type(error).__name__,
-            )
-            Delivery.objects.filter(
-                recipient__user_id__in=chunk, digest=True, status=DeliveryStatus.PENDING
-            ).update(enqueued_at=None)
+    def forget(ids: list[int]) -> None:
+        Delivery.objects.filter(
+            recipient__user_id__in=ids, digest=True, status=DeliveryStatus.PENDING
+        ).update(enqueued_at=None)
+
+    _publish(send_email_digests, _chunks(user_ids, DIGEST_USERS_PER_TASK), forget)
 
 
 @dataclass

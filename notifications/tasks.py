@@ -49,7 +49,7 @@ def send_medication_reminder(schedule_id: int) -> dict[str, object]:
 
 
 @shared_task
-def check_low_stock_alerts() -> dict[str, object]:
+def check_low_stock_alerts() -> dict[str, int]:
     """Low Stock Check (every 6 hours): alert patients (and caregivers who asked) whose
     supply runs out within its warning horizon, once per stock episode."""
     from medications.stock import check_low_stock
@@ -58,7 +58,7 @@ def check_low_stock_alerts() -> dict[str, object]:
 
 
 @shared_task
-def check_expiring_medications() -> dict[str, object]:
+def check_expiring_medications() -> dict[str, int]:
     """Expiring Medications Check (daily 09:00): supplies expiring within their horizon,
     and those expiring today."""
     from medications.expiry import check_expiring_medications as check
@@ -67,7 +67,7 @@ def check_expiring_medications() -> dict[str, object]:
 
 
 @shared_task
-def cleanup_old_notifications() -> dict[str, object]:
+def cleanup_old_notifications() -> dict[str, int]:
     """Cleanup Old Notifications (Sunday 02:00): delete read and dismissed notifications
     past their retention, in batches."""
     from notifications.cleanup import cleanup_old_notifications as cleanup

@@ -264,6 +264,9 @@ NOTIFICATION_FILE_TRANSPORT_DIR = VAR_DIR / "outbox"
 # Delivery ids per Celery task: big enough to amortise queries, small enough to finish well
 # inside the task time limit (an SMTP send takes ~10 ms here, ~100 ms against a provider).
 NOTIFICATION_BATCH_SIZE = int_value("NOTIFICATION_BATCH_SIZE", 500, minimum=1)
+# Users (or schedules) per write when recording a send: one INSERT statement each for
+# recipients and deliveries, so bigger batches mean fewer round trips, at a little memory.
+NOTIFICATION_WRITE_BATCH_SIZE = int_value("NOTIFICATION_WRITE_BATCH_SIZE", 2000, minimum=1)
 # Retries of temporary failures: exponential back-off with full jitter, then "failed".
 NOTIFICATION_MAX_ATTEMPTS = int_value("NOTIFICATION_MAX_ATTEMPTS", 5, minimum=1)
 NOTIFICATION_RETRY_BASE_SECONDS = int_value("NOTIFICATION_RETRY_BASE_SECONDS", 60, minimum=0)
@@ -293,10 +296,61 @@ NOTIFICATION_ACKNOWLEDGED_RETENTION_DAYS = int_value(
 # (owned by the API: notifications/api/, later medications/api/)
 REST_FRAMEWORK: dict[str, object] = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # Token first: an anonymous request then gets 401 with `WWW-Authenticate: Token` rather
+    # than the 403 DRF gives when the first authenticator (session) has no header to offer.
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # JSON only: the mobile app and the web app both send it, and every other parser is
+    # attack surface (multipart spools files) and documentation noise.
+    "DEFAULT_PARSER_CLASSES": ["notifications.api.parsers.BoundedJSONParser"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_THROTTLE_CLASSES": [
+        "rest_framework.throttling.AnonRateThrottle",
+        "rest_framework.throttling.UserRateThrottle",
+        "notifications.api.throttles.WriteRateThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": "60/min",
+        "user": "600/min",
+        # Writes change state and may fan out (a staff broadcast): a tighter budget.
+        "user_write": "120/min",
+        # Password guessing: a handful of logins per minute per address.
+        "auth_token": "10/min",
+    },
+    # How many proxies in front of the app set X-Forwarded-For. 0 (the default) trusts
+    # only REMOTE_ADDR, so a client cannot pick its own throttle bucket by sending the header.
+    "NUM_PROXIES": int_value("API_TRUSTED_PROXY_COUNT", 0),
 }
+# Django's DATA_UPLOAD_MAX_MEMORY_SIZE only guards `request.body`; DRF reads the stream
+# directly, so the API's JSON parser enforces this bound itself.
+API_MAX_BODY_BYTES = 16 * 1024
 SPECTACULAR_SETTINGS: dict[str, object] = {
     "TITLE": "MedGuard SA Notifications API",
     "VERSION": "1.0.0",
+    "DESCRIPTION": (
+        "In-app notifications, notification preferences and push registrations of the "
+        "signed-in user, and staff tools. Authenticate with `Authorization: Token <key>` "
+        "(from `POST /api/auth/token/`) or a session cookie plus CSRF token. Errors come in "
+        "the language of `Accept-Language`, else the user's preferred language."
+    ),
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": "/api/",
+    # Separate request and response components, so read-only fields are not offered as input.
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "NotificationTypeEnum": "notifications.models.choices.NotificationType",
+        "PriorityEnum": "notifications.models.choices.Priority",
+        "RecipientStatusEnum": "notifications.models.choices.RecipientStatus",
+        "EmailTimePreferenceEnum": "notifications.models.choices.EmailTimePreference",
+        "UserTypeEnum": "accounts.models.User.UserType",
+    },
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "notifications.api.schema.add_error_components",
+    ],
 }
 
 # --- Logging ----------------------------------------------------------------------------------

@@ -216,7 +216,7 @@ def test_snoozed_dose_is_reminded_again_when_the_snooze_is_over(thandi) -> None:
 
 
 def test_slot_reminders_run_a_constant_number_of_queries_per_batch(db, settings) -> None:
-    settings.NOTIFICATION_BATCH_SIZE = 20
+    settings.NOTIFICATION_WRITE_BATCH_SIZE = 20
     medicine = Medicine.objects.create(name="Metformin", strength="500 mg")
     for i in range(80):
         patient = UserFactory(username=f"p{i:03d}")

@@ -72,7 +72,9 @@ def test_a_missed_dose_is_escalated_to_each_caregiver_after_their_delay(
     PreferencesFactory(user=patient)  # the patient's own email is beside the point here
     CaregiverLink.objects.create(patient=patient, caregiver=prompt, escalation_delay_minutes=0)
     CaregiverLink.objects.create(
-        patient=patient, caregiver=patient_one, escalation_delay_minutes=120,
+        patient=patient,
+        caregiver=patient_one,
+        escalation_delay_minutes=120,
         can_see_medication_details=True,
     )
     schedule = make_schedule(patient)

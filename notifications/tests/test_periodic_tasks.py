@@ -70,7 +70,7 @@ def test_command_sets_up_lists_forces_and_resets(capsys) -> None:
     task = PeriodicTask.objects.get(name=NAMES[0])
     PeriodicTask.objects.filter(pk=task.pk).update(total_run_count=7)
     PeriodicTask.objects.create(
-        name="Someone else's task", task="x.y", interval=task.interval, total_run_count=3
+        name="Someone else's task", task="x.y", crontab=task.crontab, total_run_count=3
     )
 
     call_command("setup_notification_tasks", "--list")
@@ -89,3 +89,34 @@ def test_command_sets_up_lists_forces_and_resets(capsys) -> None:
 def test_command_fails_with_the_reason_when_options_conflict() -> None:
     with pytest.raises(CommandError):
         call_command("setup_notification_tasks", "--list", "--force")
+
+
+def test_the_seeds_tasks_exist_with_their_schedules_and_queues() -> None:
+    from medguard_backend.celery import app
+    from notifications.periodic_tasks import create_all_periodic_tasks, list_all_tasks
+
+    create_all_periodic_tasks()
+    tasks = {task["name"]: task for task in list_all_tasks()}
+
+    assert {name: task["schedule"] for name, task in tasks.items()} == {
+        "Morning Medication Reminders": "cron 0 8 * * * (Africa/Johannesburg)",
+        "Afternoon Medication Reminders": "cron 0 14 * * * (Africa/Johannesburg)",
+        "Evening Medication Reminders": "cron 0 20 * * * (Africa/Johannesburg)",
+        "Low Stock Check": "cron 0 */6 * * * (Africa/Johannesburg)",
+        "Expiring Medications Check": "cron 0 9 * * * (Africa/Johannesburg)",
+        "Cleanup Old Notifications": "cron 0 2 * * 0 (Africa/Johannesburg)",
+        "Medication Reminder Dispatcher": "every 60 seconds",
+        "Notification Outbox Sweeper": "every 60 seconds",
+    }
+    assert PeriodicTask.objects.get(name="Morning Medication Reminders").kwargs == (
+        '{"slot": "morning"}'
+    )
+    queues = {
+        name: app.amqp.router.route({}, task["task"])["queue"].name for name, task in tasks.items()
+    }
+    assert queues["Morning Medication Reminders"] == "medications"
+    assert queues["Low Stock Check"] == "notifications"
+    assert queues["Notification Outbox Sweeper"] == "notifications"
+    # Every task name the beat will send exists in the worker's registry.
+    app.loader.import_default_modules()
+    assert {task["task"] for task in tasks.values()} <= set(app.tasks)

@@ -149,7 +149,7 @@ def test_the_broker_down_during_a_send_delays_delivery_and_loses_nothing(
 
     assert sent.returncode == 0, sent.stderr
     assert sent.stdout.strip() == "1"
-    assert "could not publish 1 deliveries" in sent.stderr
+    assert "could not publish 1 notifications.tasks.send_deliveries for 1 items" in sent.stderr
     delivery = Delivery.objects.get()
     assert delivery.status == DeliveryStatus.PENDING
     assert delivery.enqueued_at is None  # the failed publish left it for the sweeper

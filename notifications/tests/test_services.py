@@ -249,7 +249,7 @@ def test_quiet_hours_defer_email_but_not_the_in_app_copy(time_machine) -> None:
 
 
 def test_a_1000_recipient_send_runs_a_constant_number_of_queries_per_batch(settings) -> None:
-    settings.NOTIFICATION_BATCH_SIZE = 250
+    settings.NOTIFICATION_WRITE_BATCH_SIZE = 250
     User.objects.bulk_create(
         [User(username=f"bulk{i:04d}", email=f"bulk{i}@example.org") for i in range(1000)]
     )

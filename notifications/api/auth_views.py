@@ -1,0 +1,46 @@
+"""POST /api/auth/token/: the mobile app's login."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils.cache import add_never_cache_headers
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
+from rest_framework.authtoken.views import ObtainAuthToken
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.throttling import ScopedRateThrottle
+
+from .parsers import BoundedJSONParser
+from .schema import INVALID, THROTTLED, TOO_LARGE
+
+
+class TokenSerializer(serializers.Serializer):
+    token = serializers.CharField()
+
+
+class CredentialsSerializer(serializers.Serializer):
+    username = serializers.CharField(max_length=150)
+    password = serializers.CharField(max_length=128, style={"input_type": "password"})
+
+
+class ObtainTokenView(ObtainAuthToken):
+    """DRF's view, with JSON only and a per-address limit on attempts (DRF's has none)."""
+
+    parser_classes = [BoundedJSONParser]
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "auth_token"
+
+    @extend_schema(
+        tags=["auth"],
+        summary="Exchange a username and password for an API token",
+        description="Send the token as `Authorization: Token <token>` on every request.",
+        auth=[],
+        request=CredentialsSerializer,
+        responses={200: TokenSerializer, 400: INVALID, 413: TOO_LARGE, 429: THROTTLED},
+    )
+    def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        response = super().post(request, *args, **kwargs)
+        add_never_cache_headers(response)  # a credential
+        return response

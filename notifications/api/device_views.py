@@ -1,0 +1,118 @@
+"""Registering the caller's phone (Expo) and browser (Web Push) for push notifications."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import status
+from rest_framework.exceptions import NotFound
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from notifications.models import PushDevice
+
+from . import devices
+from .base import ApiView, caller
+from .device_serializers import (
+    EXPO_TOKEN,
+    ExpoPushTokenSerializer,
+    WebPushSubscriptionSerializer,
+    WebPushUnsubscribeSerializer,
+)
+from .schema import COMMON, INVALID, NOT_FOUND, WITH_BODY
+
+TAG = "push"
+REGISTERED = "Registered again (or moved to the caller from a previous owner)."
+UNREGISTERED = OpenApiResponse(description="No longer used for push notifications.")
+
+
+class ExpoPushTokenView(ApiView):
+    @extend_schema(
+        tags=[TAG],
+        summary="Register the caller's phone for push notifications",
+        description=(
+            "The body is what the MedGuard app sends: `token` (an Expo push token, "
+            "`ExponentPushToken[...]`), `platform`, `deviceModel`, `osVersion`. A token "
+            "already registered (by anyone: phones change hands) is re-activated for the "
+            "caller."
+        ),
+        request=ExpoPushTokenSerializer,
+        responses={
+            201: ExpoPushTokenSerializer,
+            200: OpenApiResponse(ExpoPushTokenSerializer, description=REGISTERED),
+            **WITH_BODY,
+        },
+    )
+    def post(self, request: Request) -> Response:
+        serializer = ExpoPushTokenSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        device, created = devices.register_expo_device(caller(request), **serializer.validated_data)
+        return Response(
+            ExpoPushTokenSerializer(device).data,
+            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+        )
+
+
+class ExpoPushTokenDetailView(ApiView):
+    @extend_schema(
+        tags=[TAG],
+        summary="Unregister the caller's phone",
+        description=(
+            "The token goes in the path, URL-encoded (`ExponentPushToken%5B...%5D`). "
+            "Idempotent for the caller's own token; anyone else's is not found."
+        ),
+        parameters=[
+            OpenApiParameter("token", str, OpenApiParameter.PATH, pattern=EXPO_TOKEN.pattern)
+        ],
+        responses={204: UNREGISTERED, 404: NOT_FOUND, **COMMON},
+    )
+    def delete(self, request: Request, token: str) -> Response:
+        if not devices.unregister(caller(request).pk, PushDevice.Kind.EXPO, token):
+            raise NotFound
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class WebPushSubscriptionView(ApiView):
+    @extend_schema(
+        tags=[TAG],
+        summary="Register the caller's browser for push notifications",
+        description=(
+            "The body is the browser's `PushSubscription.toJSON()` as it comes: an https "
+            "`endpoint`, `keys` (`p256dh`, `auth`, base64url) and `expirationTime` "
+            "(accepted, not stored)."
+        ),
+        request=WebPushSubscriptionSerializer,
+        responses={
+            201: WebPushSubscriptionSerializer,
+            200: OpenApiResponse(WebPushSubscriptionSerializer, description=REGISTERED),
+            **WITH_BODY,
+        },
+    )
+    def post(self, request: Request) -> Response:
+        serializer = WebPushSubscriptionSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        device, created = devices.register_web_push(caller(request), data["token"], data["keys"])
+        return Response(
+            WebPushSubscriptionSerializer(device).data,
+            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+        )
+
+    @extend_schema(
+        tags=[TAG],
+        summary="Unregister the caller's browser",
+        description=(
+            "The subscription's endpoint goes in the query string (`?endpoint=`, "
+            "URL-encoded): a URL cannot be a path segment, and OpenAPI gives a DELETE body "
+            "no meaning, so generated clients drop it. Idempotent for the caller's own "
+            "subscription; anyone else's is not found."
+        ),
+        parameters=[WebPushUnsubscribeSerializer],
+        responses={204: UNREGISTERED, 400: INVALID, 404: NOT_FOUND, **COMMON},
+    )
+    def delete(self, request: Request) -> Response:
+        serializer = WebPushUnsubscribeSerializer(data=request.query_params)
+        serializer.is_valid(raise_exception=True)
+        endpoint = serializer.validated_data["endpoint"]
+        if not devices.unregister(caller(request).pk, PushDevice.Kind.WEB_PUSH, endpoint):
+            raise NotFound
+        return Response(status=status.HTTP_204_NO_CONTENT)

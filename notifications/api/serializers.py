@@ -1,0 +1,123 @@
+"""Serializers of the caller's inbox and preferences. Fields are listed explicitly."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import django_filters
+from django.core.exceptions import ValidationError as DjangoValidationError
+from rest_framework import serializers
+
+from notifications.models import (
+    EmailTimePreference,
+    NotificationRecipient,
+    NotificationType,
+    Priority,
+    RecipientStatus,
+    UserNotificationPreferences,
+)
+
+from .validation import HourMinuteField, StrictFieldsMixin
+
+
+class InboxFilter(django_filters.FilterSet):
+    """`?status=` and `?type=`, combinable; an unknown value is a 400 naming the parameter."""
+
+    status = django_filters.ChoiceFilter(
+        choices=RecipientStatus.choices,
+        help_text="Only notifications in this state. Without it, dismissed ones are left out.",
+    )
+    type = django_filters.ChoiceFilter(
+        field_name="notification__notification_type",
+        choices=NotificationType.choices,
+        help_text="Only notifications of this type.",
+    )
+
+    class Meta:
+        model = NotificationRecipient
+        fields = ("status", "type")
+
+
+class InboxItemSerializer(serializers.Serializer):
+    """One notification in the caller's inbox (an ``InboxItem``); ``id`` is the
+    notification's id, the one the action endpoints take."""
+
+    id = serializers.IntegerField(source="recipient.notification_id", read_only=True)
+    title = serializers.CharField(read_only=True)
+    content = serializers.CharField(read_only=True)
+    type = serializers.ChoiceField(
+        source="recipient.notification.notification_type",
+        choices=NotificationType.choices,
+        read_only=True,
+    )
+    priority = serializers.ChoiceField(
+        source="recipient.notification.priority", choices=Priority.choices, read_only=True
+    )
+    status = serializers.ChoiceField(
+        source="recipient.status", choices=RecipientStatus.choices, read_only=True
+    )
+    require_acknowledgment = serializers.BooleanField(
+        source="recipient.notification.require_acknowledgment", read_only=True
+    )
+    created = serializers.DateTimeField(source="recipient.created_at", read_only=True)
+    read_at = serializers.DateTimeField(source="recipient.read_at", read_only=True, allow_null=True)
+    acknowledged_at = serializers.DateTimeField(
+        source="recipient.acknowledged_at", read_only=True, allow_null=True
+    )
+    dismissed_at = serializers.DateTimeField(
+        source="recipient.dismissed_at", read_only=True, allow_null=True
+    )
+
+
+class UnreadCountSerializer(serializers.Serializer):
+    unread = serializers.IntegerField(read_only=True, min_value=0)
+
+
+class MarkAllReadSerializer(serializers.Serializer):
+    updated = serializers.IntegerField(read_only=True, min_value=0)
+
+
+PREFERENCE_FIELDS = (
+    "in_app_notifications_enabled",
+    "email_notifications_enabled",
+    "sms_notifications_enabled",
+    "push_notifications_enabled",
+    "medication_reminders_enabled",
+    "stock_alerts_enabled",
+    "system_notifications_enabled",
+    "show_medication_names_in_sms_push",
+    "email_time_preference",
+    "email_custom_time",
+    "quiet_hours_enabled",
+    "quiet_hours_start",
+    "quiet_hours_end",
+)
+
+
+class PreferencesSerializer(StrictFieldsMixin, serializers.ModelSerializer):
+    """Every field is optional on input: a write changes the fields it names and keeps
+    the rest (see the PUT description)."""
+
+    email_time_preference = serializers.ChoiceField(
+        choices=EmailTimePreference.choices, required=False
+    )
+    email_custom_time = HourMinuteField(required=False, allow_null=True)
+    quiet_hours_start = HourMinuteField(required=False)
+    quiet_hours_end = HourMinuteField(required=False)
+
+    class Meta:
+        model = UserNotificationPreferences
+        fields = (*PREFERENCE_FIELDS, "updated_at")
+        read_only_fields = ("updated_at",)
+        extra_kwargs = {name: {"required": False} for name in PREFERENCE_FIELDS}
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        # The model's own rule ("custom" needs a time), checked on the values as they will
+        # be after this write: the ones given over the ones stored.
+        current = {name: getattr(self.instance, name) for name in PREFERENCE_FIELDS}
+        merged = UserNotificationPreferences(**{**current, **attrs})
+        try:
+            merged.clean()
+        except DjangoValidationError as error:
+            raise serializers.ValidationError(error.message_dict) from None
+        return attrs

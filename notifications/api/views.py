@@ -1,0 +1,160 @@
+"""The caller's inbox: list, unread count, and state changes (read, acknowledge, dismiss)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django.utils.translation import gettext_lazy as _
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import status
+from rest_framework.exceptions import APIException, NotFound
+from rest_framework.generics import GenericAPIView
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from notifications import inbox
+from notifications.models import NotificationRecipient, RecipientStatus
+
+from .base import ApiView, caller, checked_id
+from .inbox_items import render_items
+from .pagination import InboxCursorPagination
+from .schema import COMMON, INVALID, NOT_FOUND, detail_response
+from .serializers import (
+    InboxFilter,
+    InboxItemSerializer,
+    MarkAllReadSerializer,
+    UnreadCountSerializer,
+)
+
+TAG = "notifications"
+NOTIFICATION_ID = OpenApiParameter(
+    "notification_id", int, OpenApiParameter.PATH, description="The notification's id."
+)
+
+
+class StateChangeNotAllowed(APIException):
+    status_code = status.HTTP_400_BAD_REQUEST
+    default_detail = _("This change does not apply to this notification.")
+    default_code = "state_change_refused"
+
+
+class InboxListView(ApiView, GenericAPIView):
+    serializer_class = InboxItemSerializer
+    pagination_class = InboxCursorPagination
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = InboxFilter
+
+    def get_queryset(self) -> Any:
+        queryset = inbox.inbox(caller(self.request).pk)
+        if not self.request.query_params.get("status"):
+            # Dismissed means "hide it": left out unless asked for with ?status=dismissed.
+            queryset = queryset.exclude(status=RecipientStatus.DISMISSED)
+        return queryset
+
+    @extend_schema(
+        tags=[TAG],
+        summary="The caller's in-app notifications, newest first",
+        description=(
+            "Cursor-paginated: follow `next` (and `previous`); `page_size` is 1 to 100 "
+            "(default 20). There is no total count: counting a large inbox on every page "
+            "costs more than the page. Titles and contents are rendered in the caller's "
+            "preferred language. Dismissed notifications are left out unless "
+            "`status=dismissed`; `status` and `type` combine."
+        ),
+        responses={200: InboxItemSerializer(many=True), 400: INVALID, **COMMON},
+    )
+    def get(self, request: Request) -> Response:
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        items = render_items(page or [], caller(request))
+        return self.get_paginated_response(InboxItemSerializer(items, many=True).data)
+
+
+class StateChangeView(ApiView):
+    """POST only; the change itself is one of the ``notifications.inbox`` services, which
+    are idempotent and never move a state backwards."""
+
+    change: Callable[[int, int], NotificationRecipient]
+
+    def post(self, request: Request, notification_id: int) -> Response:
+        user = caller(request)
+        try:
+            recipient = type(self).change(user.pk, checked_id(notification_id))
+        except NotificationRecipient.DoesNotExist:
+            raise NotFound from None
+        except inbox.StateChangeRefused as refusal:
+            raise StateChangeNotAllowed(str(refusal)) from None
+        (item,) = render_items([recipient], user)
+        return Response(InboxItemSerializer(item).data)
+
+
+_STATE_RESPONSES: dict[int, Any] = {200: InboxItemSerializer, 404: NOT_FOUND, **COMMON}
+
+
+@extend_schema(
+    tags=[TAG],
+    summary="Mark a notification read",
+    description="Idempotent; an acknowledged or dismissed notification stays so.",
+    parameters=[NOTIFICATION_ID],
+    request=None,
+    responses=_STATE_RESPONSES,
+)
+class MarkReadView(StateChangeView):
+    change = staticmethod(inbox.mark_read)
+
+
+@extend_schema(
+    tags=[TAG],
+    summary="Acknowledge a notification",
+    description=(
+        "Records that the caller has seen and accepted a notification that asks for "
+        "acknowledgment (`require_acknowledgment: true`); it also counts as read. "
+        "Idempotent. **Refused with 400** for a notification that does not ask for "
+        "acknowledgment (accepting it would record a confirmation nobody asked for) and "
+        "for a dismissed one; `detail` says why, in the caller's language."
+    ),
+    parameters=[NOTIFICATION_ID],
+    request=None,
+    responses={**_STATE_RESPONSES, 400: detail_response("The notification does not ask for it.")},
+)
+class AcknowledgeView(StateChangeView):
+    change = staticmethod(inbox.acknowledge)
+
+
+@extend_schema(
+    tags=[TAG],
+    summary="Dismiss a notification",
+    description=(
+        "Hides it from the list. Idempotent. **Refused with 400** for a notification that "
+        "asks for acknowledgment and has not been acknowledged yet: dismissing must not be "
+        "a way round a confirmation a pharmacist asked for."
+    ),
+    parameters=[NOTIFICATION_ID],
+    request=None,
+    responses={**_STATE_RESPONSES, 400: detail_response("Acknowledge it first.")},
+)
+class DismissView(StateChangeView):
+    change = staticmethod(inbox.dismiss)
+
+
+class UnreadCountView(ApiView):
+    @extend_schema(
+        tags=[TAG],
+        summary="How many of the caller's notifications are unread",
+        responses={200: UnreadCountSerializer, **COMMON},
+    )
+    def get(self, request: Request) -> Response:
+        return Response({"unread": inbox.unread_count(caller(request).pk)})
+
+
+class MarkAllReadView(ApiView):
+    @extend_schema(
+        tags=[TAG],
+        summary="Mark all the caller's unread notifications read",
+        description="`updated` is how many changed (0 when none were unread).",
+        request=None,
+        responses={200: MarkAllReadSerializer, **COMMON},
+    )
+    def post(self, request: Request) -> Response:
+        return Response({"updated": inbox.mark_all_read(caller(request).pk)})
