@@ -16,6 +16,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
@@ -24,6 +25,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from .channels import OutgoingMessage, PushTarget, Transport, TransportError, get_transport
+from .fanout import Addressed, Addressee, DecisionCache
 from .models import (
     AttemptOutcome,
     Channel,
@@ -33,9 +35,9 @@ from .models import (
     PushDevice,
     UserNotificationPreferences,
 )
-from .policy import Action, decide, may_name_medication, may_retry, retry_delay
+from .policy import Action, may_name_medication, may_retry, retry_delay
 from .preferences import preferences_for
-from .rendering import TemplateOverrides, render_digest, render_message
+from .rendering import TemplateOverrides, render_message
 
 logger = logging.getLogger(__name__)
 
@@ -68,7 +70,31 @@ class DispatchSummary:
         }
 
 
-def claim(delivery_ids: Iterable[int], now: datetime) -> list[Delivery]:
+class Claimed(NamedTuple):
+    """What deciding about a claimed delivery needs, read as a tuple: building three model
+    instances per delivery would cost more than sending an in-app one."""
+
+    id: int
+    channel: str
+    user: Addressee
+    notification_type: str
+    priority: str
+
+
+CLAIMED_FIELDS = (
+    "id",
+    "channel",
+    "recipient__user_id",
+    "recipient__user__email",
+    "recipient__user__phone",
+    "recipient__user__timezone",
+    "recipient__user__is_active",
+    "recipient__notification__notification_type",
+    "recipient__notification__priority",
+)
+
+
+def claim(delivery_ids: Iterable[int], now: datetime) -> list[Claimed]:
     """Take the deliveries among ``delivery_ids`` that are still pending and due."""
     token = uuid.uuid4()
     claimed = Delivery.objects.filter(
@@ -84,26 +110,30 @@ def claim(delivery_ids: Iterable[int], now: datetime) -> list[Delivery]:
     )
     if not claimed:
         return []
-    return list(
+    rows = (
         Delivery.objects.filter(claim_token=token, status=DeliveryStatus.SENDING)
-        .select_related("recipient__notification", "recipient__user")
         .order_by("id")
+        .values_list(*CLAIMED_FIELDS)
     )
+    return [
+        Claimed(pk, channel, Addressee(user_id, bool(email), bool(phone), tz, active), kind, prio)
+        for pk, channel, user_id, email, phone, tz, active, kind, prio in rows
+    ]
 
 
 def send_deliveries(delivery_ids: Sequence[int]) -> DispatchSummary:
     now = timezone.now()
     summary = DispatchSummary()
-    deliveries = claim(delivery_ids, now)
-    summary.claimed = len(deliveries)
-    if not deliveries:
+    claimed = claim(delivery_ids, now)
+    summary.claimed = len(claimed)
+    if not claimed:
         return summary
     try:
-        _send_claimed(deliveries, now, summary)
+        _send_claimed(claimed, now, summary)
     except SoftTimeLimitExceeded:
         # Out of time: hand back what this task has not started, so the sweeper can give
         # it to another worker at once rather than after the stuck-claim timeout.
-        summary.released = release([d.pk for d in deliveries])
+        summary.released = release([c.id for c in claimed])
         logger.warning("send_deliveries ran out of time; released %d", summary.released)
     return summary
 
@@ -118,36 +148,27 @@ def release(delivery_ids: Sequence[int]) -> int:
     )
 
 
-def _send_claimed(deliveries: list[Delivery], now: datetime, summary: DispatchSummary) -> None:
-    user_ids = {d.recipient.user_id for d in deliveries}
-    preferences = preferences_for(user_ids)
-    targets = _push_targets(d.recipient.user_id for d in deliveries if d.channel == Channel.PUSH)
+def _send_claimed(claimed: list[Claimed], now: datetime, summary: DispatchSummary) -> None:
+    preferences = preferences_for({c.user.id for c in claimed})
+    targets = _push_targets(c.user.id for c in claimed if c.channel == Channel.PUSH)
+    decide_for = DecisionCache(now)
 
-    to_send: dict[str, list[Delivery]] = defaultdict(list)
-    for delivery in deliveries:
-        user = delivery.recipient.user
-        notification = delivery.recipient.notification
+    to_send: dict[str, list[int]] = defaultdict(list)
+    for item in claimed:
         has_address = {
             Channel.IN_APP: True,
-            Channel.EMAIL: bool(user.email),
-            Channel.SMS: bool(user.phone),
-            Channel.PUSH: bool(targets.get(user.pk)),
-        }[Channel(delivery.channel)]
-        decision = decide(
-            channel=delivery.channel,
-            notification_type=notification.notification_type,
-            priority=notification.priority,
-            prefs=preferences[user.pk],
-            tz=user.timezone,
-            now=now,
-            has_address=has_address,
-        )
-        if decision.action is Action.SKIP or not user.is_active:
+            Channel.EMAIL: item.user.has_email,
+            Channel.SMS: item.user.has_phone,
+            Channel.PUSH: bool(targets.get(item.user.id)),
+        }[Channel(item.channel)]
+        pair = Addressed(0, item.notification_type, item.priority, now, item.user)
+        decision = decide_for(pair, preferences[item.user.id], item.channel, has_address)
+        if decision.action is Action.SKIP or not item.user.is_active:
             reason = decision.reason if decision.action is Action.SKIP else "user_inactive"
-            _finish(delivery, DeliveryStatus.SKIPPED, error=reason)
+            finish(item.id, DeliveryStatus.SKIPPED, error=reason)
             summary.skipped += 1
         elif decision.action is Action.DEFER:
-            Delivery.objects.filter(pk=delivery.pk).update(
+            Delivery.objects.filter(pk=item.id).update(
                 status=DeliveryStatus.PENDING,
                 not_before=decision.not_before,
                 digest=decision.digest,
@@ -158,32 +179,41 @@ def _send_claimed(deliveries: list[Delivery], now: datetime, summary: DispatchSu
             )
             summary.deferred += 1
         else:
-            to_send[delivery.channel].append(delivery)
+            to_send[item.channel].append(item.id)
 
     in_app = to_send.pop(Channel.IN_APP, [])
     if in_app:
-        _complete_in_app(in_app, now)
+        _complete_in_app(in_app, [c.user.id for c in claimed if c.channel == Channel.IN_APP], now)
         summary.sent += len(in_app)
         summary.by_channel[Channel.IN_APP] += len(in_app)
+    if not to_send:
+        return
 
+    deliveries = {
+        d.pk: d
+        for d in Delivery.objects.filter(
+            id__in=[i for ids in to_send.values() for i in ids]
+        ).select_related("recipient__notification", "recipient__user")
+    }
     overrides = TemplateOverrides.load(
-        {d.recipient.notification.event for batch in to_send.values() for d in batch}
+        {d.recipient.notification.event for d in deliveries.values()}
     )
-    for channel, batch in to_send.items():
+    for channel, ids in to_send.items():
         with get_transport(channel) as transport:
-            for delivery in batch:
+            for delivery_id in ids:
+                delivery = deliveries[delivery_id]
                 prefs = preferences[delivery.recipient.user_id]
                 message = _message(delivery, prefs, targets, overrides)
                 _send_one(transport, delivery, message, summary)
 
 
-def _complete_in_app(deliveries: list[Delivery], now: datetime) -> None:
+def _complete_in_app(delivery_ids: list[int], user_ids: list[int], now: datetime) -> None:
     """The in-app copy is already visible (the recipient row); completing its delivery
     only records it and drops the cached unread badge count so clients see it at once."""
-    Delivery.objects.filter(pk__in=[d.pk for d in deliveries]).update(
+    Delivery.objects.filter(pk__in=delivery_ids).update(
         status=DeliveryStatus.SENT, sent_at=now, claim_token=None, last_error=""
     )
-    cache.delete_many([unread_count_cache_key(d.recipient.user_id) for d in deliveries])
+    cache.delete_many([unread_count_cache_key(user_id) for user_id in set(user_ids)])
 
 
 def _push_targets(user_ids: Iterable[int]) -> dict[int, tuple[PushTarget, ...]]:
@@ -244,7 +274,7 @@ def _send_one(
     try:
         receipt = transport.send(message)
     except TransportError as error:
-        _record_failure(delivery, attempt, error.reason, permanent=error.permanent, summary=summary)
+        record_failure(delivery, attempt, error.reason, permanent=error.permanent, summary=summary)
         return
     except SoftTimeLimitExceeded:
         raise
@@ -252,7 +282,7 @@ def _send_one(
         # A bug or an unexpected provider answer: counted as a temporary failure so it is
         # retried (and ends as "failed" with the reason), never silently dropped.
         logger.exception("delivery %d: unexpected error while sending", delivery.pk)
-        _record_failure(
+        record_failure(
             delivery,
             attempt,
             f"unexpected error: {type(error).__name__}",
@@ -266,14 +296,14 @@ def _send_one(
         finished_at=finished,
         provider_message_id=receipt.provider_message_id,
     )
-    _finish(delivery, DeliveryStatus.SENT, provider_message_id=receipt.provider_message_id)
+    finish(delivery.pk, DeliveryStatus.SENT, provider_message_id=receipt.provider_message_id)
     if receipt.dead_device_ids:
         PushDevice.objects.filter(pk__in=receipt.dead_device_ids).update(active=False)
     summary.sent += 1
     summary.by_channel[delivery.channel] += 1
 
 
-def _record_failure(
+def record_failure(
     delivery: Delivery,
     attempt: DeliveryAttempt,
     reason: str,
@@ -311,7 +341,7 @@ def _record_failure(
             reason,
         )
     else:
-        _finish(delivery, DeliveryStatus.FAILED, error=reason)
+        finish(delivery.pk, DeliveryStatus.FAILED, error=reason)
         summary.failed += 1
         logger.error(
             "delivery %d (%s) failed after %d attempts: %s",
@@ -322,101 +352,13 @@ def _record_failure(
         )
 
 
-def _finish(
-    delivery: Delivery, status: str, *, provider_message_id: str = "", error: str = ""
+def finish(
+    delivery_id: int, status: str, *, provider_message_id: str = "", error: str = ""
 ) -> None:
-    Delivery.objects.filter(pk=delivery.pk, status=DeliveryStatus.SENDING).update(
+    Delivery.objects.filter(pk=delivery_id, status=DeliveryStatus.SENDING).update(
         status=status,
         sent_at=timezone.now() if status == DeliveryStatus.SENT else None,
         provider_message_id=provider_message_id,
         claim_token=None,
         last_error=error,
     )
-
-
-def send_email_digests(user_ids: Sequence[int]) -> DispatchSummary:
-    """One email per user gathering their due digest deliveries."""
-    now = timezone.now()
-    summary = DispatchSummary()
-    token = uuid.uuid4()
-    claimed = Delivery.objects.filter(
-        recipient__user_id__in=list(user_ids),
-        channel=Channel.EMAIL,
-        digest=True,
-        status=DeliveryStatus.PENDING,
-        not_before__lte=now,
-    ).update(
-        status=DeliveryStatus.SENDING,
-        claim_token=token,
-        claimed_at=now,
-        attempts=F("attempts") + 1,
-    )
-    if not claimed:
-        return summary
-    deliveries = list(
-        Delivery.objects.filter(claim_token=token)
-        .select_related("recipient__notification", "recipient__user")
-        .order_by("recipient__user_id", "recipient__notification__created_at")
-    )
-    summary.claimed = len(deliveries)
-    by_user: dict[int, list[Delivery]] = defaultdict(list)
-    for delivery in deliveries:
-        by_user[delivery.recipient.user_id].append(delivery)
-    preferences = preferences_for(by_user)
-    overrides = TemplateOverrides.load(
-        {d.recipient.notification.event for d in deliveries} | {"email_digest"}
-    )
-    with get_transport(Channel.EMAIL) as transport:
-        for user_id, group in by_user.items():
-            user = group[0].recipient.user
-            if not preferences[user_id].email_notifications_enabled or not user.is_active:
-                for delivery in group:
-                    _finish(delivery, DeliveryStatus.SKIPPED, error="channel_disabled")
-                summary.skipped += len(group)
-                continue
-            rendered = render_digest([d.recipient.notification for d in group], user, overrides)
-            first = group[0]
-            message = OutgoingMessage(
-                delivery_id=first.pk,
-                channel=Channel.EMAIL,
-                to=user.email,
-                subject=rendered.subject,
-                text=rendered.text,
-                html=rendered.html,
-                idempotency_key=f"digest-{'-'.join(str(d.pk) for d in group[:20])}",
-                language=user.preferred_language,
-            )
-            _send_group(transport, group, message, summary)
-    return summary
-
-
-def _send_group(
-    transport: Transport, group: list[Delivery], message: OutgoingMessage, summary: DispatchSummary
-) -> None:
-    attempts = DeliveryAttempt.objects.bulk_create(
-        [DeliveryAttempt(delivery=d, number=d.attempts) for d in group]
-    )
-    try:
-        receipt = transport.send(message)
-    except TransportError as error:
-        for delivery, attempt in zip(group, attempts, strict=True):
-            _record_failure(
-                delivery, attempt, error.reason, permanent=error.permanent, summary=summary
-            )
-        return
-    now = timezone.now()
-    ids = [d.pk for d in group]
-    DeliveryAttempt.objects.filter(delivery_id__in=ids, outcome=AttemptOutcome.STARTED).update(
-        outcome=AttemptOutcome.SENT,
-        finished_at=now,
-        provider_message_id=receipt.provider_message_id,
-    )
-    Delivery.objects.filter(pk__in=ids, status=DeliveryStatus.SENDING).update(
-        status=DeliveryStatus.SENT,
-        sent_at=now,
-        claim_token=None,
-        last_error="",
-        provider_message_id=receipt.provider_message_id,
-    )
-    summary.sent += len(group)
-    summary.by_channel[Channel.EMAIL] += len(group)

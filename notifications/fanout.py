@@ -25,7 +25,7 @@ from . import outbox
 from .bulk_writes import PlannedDelivery, RecipientRow, insert_deliveries, insert_recipients
 from .models import Channel, Notification, PushDevice, UserNotificationPreferences
 from .policy import Action, Decision, decide
-from .preferences import preferences_for
+from .preferences import preferences_for, user_id_filter
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -236,8 +236,8 @@ def record_batch(
     preferences = preferences_for(user_ids)
     push_owners: set[int] = set()
     if Channel.PUSH in channels:
-        push_owners = set(
-            PushDevice.objects.filter(user_id__in=user_ids, active=True)
+        push_owners = user_ids & set(
+            PushDevice.objects.filter(active=True, **user_id_filter(user_ids))
             .values_list("user_id", flat=True)
             .distinct()
         )

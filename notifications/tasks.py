@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 from celery import shared_task
 
-from . import dispatch, outbox
+from . import digests, dispatch, outbox
 
 
 @shared_task
@@ -29,7 +29,7 @@ def send_deliveries(delivery_ids: Sequence[int]) -> dict[str, object]:
 @shared_task
 def send_email_digests(user_ids: Sequence[int]) -> dict[str, object]:
     """Send each user's due digest email: one message gathering their deferred emails."""
-    return dispatch.send_email_digests(list(user_ids)).as_dict()
+    return digests.send_email_digests(list(user_ids)).as_dict()
 
 
 @shared_task

@@ -7,6 +7,7 @@ the embedded default: SQLite, a filesystem Celery broker and a local-memory cach
 
 from __future__ import annotations
 
+from django.core.exceptions import ImproperlyConfigured
 from kombu import Queue
 
 from .env import BASE_DIR, VAR_DIR, bool_value, database_config, env, int_value, is_set, url_value
@@ -294,6 +295,19 @@ NOTIFICATION_ACKNOWLEDGED_RETENTION_DAYS = int_value(
 
 # --- REST API -------------------------------------------------------------------------------
 # (owned by the API: notifications/api/, later medications/api/)
+
+
+def throttle_rate(name: str, default: str) -> str:
+    """A DRF throttle rate, "<requests>/<s|min|hour|day>", checked at start-up (DRF itself
+    would only fail on the first request). A per-second rate keeps DRF's request history,
+    which it stores whole in the cache, short under a load test's thousands per minute."""
+    value = env.str(name, default=default).strip()
+    count, _, period = value.partition("/")
+    if not (count.isdigit() and int(count) > 0 and period in {"s", "sec", "min", "hour", "day"}):
+        raise ImproperlyConfigured(f"{name} must look like 600/min (s, min, hour, day): {value!r}")
+    return value
+
+
 REST_FRAMEWORK: dict[str, object] = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     # Token first: an anonymous request then gets 401 with `WWW-Authenticate: Token` rather
@@ -312,11 +326,13 @@ REST_FRAMEWORK: dict[str, object] = {
         "rest_framework.throttling.UserRateThrottle",
         "notifications.api.throttles.WriteRateThrottle",
     ],
+    # The two per-user budgets can be changed from the environment (API_USER_RATE,
+    # API_WRITE_RATE), e.g. for a load test that must measure the API, not its 429s.
     "DEFAULT_THROTTLE_RATES": {
         "anon": "60/min",
-        "user": "600/min",
+        "user": throttle_rate("API_USER_RATE", "600/min"),
         # Writes change state and may fan out (a staff broadcast): a tighter budget.
-        "user_write": "120/min",
+        "user_write": throttle_rate("API_WRITE_RATE", "120/min"),
         # Password guessing: a handful of logins per minute per address.
         "auth_token": "10/min",
     },
@@ -332,9 +348,11 @@ SPECTACULAR_SETTINGS: dict[str, object] = {
     "VERSION": "1.0.0",
     "DESCRIPTION": (
         "In-app notifications, notification preferences and push registrations of the "
-        "signed-in user, and staff tools. Authenticate with `Authorization: Token <key>` "
-        "(from `POST /api/auth/token/`) or a session cookie plus CSRF token. Errors come in "
-        "the language of `Accept-Language`, else the user's preferred language."
+        "signed-in user; their medications and doses (take, skip, snooze, restock); the "
+        "patients linked to a caregiver, read-only; and staff tools. Authenticate with "
+        "`Authorization: Token <key>` (from `POST /api/auth/token/`) or a session cookie plus "
+        "CSRF token. Errors come in the language of `Accept-Language`, else the user's "
+        "preferred language."
     ),
     "SERVE_INCLUDE_SCHEMA": False,
     "SCHEMA_PATH_PREFIX": "/api/",

@@ -19,6 +19,12 @@ from schemathesis.specs.openapi.checks import response_schema_conformance
 
 from medguard_backend.testing.factories import PreferencesFactory, PushDeviceFactory
 from medguard_backend.wsgi import application
+from medications.tests.factories import (
+    CaregiverLinkFactory,
+    DoseFactory,
+    ScheduleFactory,
+    SupplyFactory,
+)
 from notifications.services import NotificationService
 
 pytestmark = pytest.mark.django_db
@@ -44,8 +50,8 @@ def test_the_schema_and_its_docs_page_need_no_login(client):
 
 @pytest.fixture
 def api_tokens(patient, staff_member) -> dict[str, str]:
-    """A patient with notifications in every state, preferences and a phone; a member of
-    staff who can broadcast."""
+    """A patient with notifications in every state, preferences, a phone and a medication
+    with doses; a member of staff who can broadcast; a caregiver linked to the patient."""
     for number in range(6):
         NotificationService.create_notification(
             f"Notice {number}",
@@ -57,9 +63,13 @@ def api_tokens(patient, staff_member) -> dict[str, str]:
     NotificationService.send_medication_reminder(patient, "Aspirin", "100mg", channels=["in_app"])
     PreferencesFactory(user=patient, quiet_hours_enabled=True)
     PushDeviceFactory(user=patient)
+    schedule = ScheduleFactory(supply=SupplyFactory(patient=patient))
+    DoseFactory.create_batch(3, schedule=schedule)
+    caregiver = CaregiverLinkFactory(patient=patient, can_see_medication_details=True).caregiver
     return {
         "patient": Token.objects.create(user=patient).key,
         "staff": Token.objects.create(user=staff_member).key,
+        "caregiver": Token.objects.create(user=caregiver).key,
     }
 
 
@@ -78,6 +88,8 @@ def api_schema(api_tokens) -> Iterator[schemathesis.BaseSchema]:
 
 
 CHECKS = [not_a_server_error, response_schema_conformance]
+# Whose token drives an operation, by path prefix; the patient's for the rest.
+ROLES = {"/api/staff/": "staff", "/api/patients/": "caregiver"}
 
 
 def exercise(operation, mode: GenerationMode, headers: dict[str, str]) -> None:
@@ -112,10 +124,13 @@ def test_every_operation_answers_as_its_schema_says(api_schema, api_tokens, mode
         )
         if mode is GenerationMode.NEGATIVE and not takes_input:
             continue  # nothing to get wrong
-        role = "staff" if operation.path.startswith("/api/staff/") else "patient"
+        role = next(
+            (role for prefix, role in ROLES.items() if operation.path.startswith(prefix)),
+            "patient",
+        )
         try:
             exercise(operation, mode, {"Authorization": f"Token {api_tokens[role]}"})
         except Exception as failure:
             raise AssertionError(f"{operation.label} ({mode.value}): {failure}") from failure
 
-    assert len(operations) == 16
+    assert len(operations) == 26

@@ -46,7 +46,7 @@ def test_claiming_takes_only_pending_due_rows_and_only_once() -> None:
     first = dispatch.claim([delivery.pk], now)
     second = dispatch.claim([delivery.pk], now)
 
-    assert [d.pk for d in first] == [delivery.pk]
+    assert [claimed.id for claimed in first] == [delivery.pk]
     assert second == []
     delivery.refresh_from_db()
     assert delivery.status == DeliveryStatus.SENDING
