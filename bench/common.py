@@ -22,11 +22,17 @@ def setup_django() -> None:
 
 
 def ensure_database() -> None:
+    """Create the database DATABASE_URL names (medguard_bench by default) if it is missing."""
+    from urllib.parse import urlsplit
+
     import psycopg
 
-    with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as c:
-        if not c.execute("SELECT 1 FROM pg_database WHERE datname = %s", [BENCH_DB]).fetchone():
-            c.execute(f"CREATE DATABASE {BENCH_DB}")
+    url = os.environ.setdefault("DATABASE_URL", f"postgres://postgres@127.0.0.1:5432/{BENCH_DB}")
+    name = urlsplit(url).path.lstrip("/")
+    admin_url = url.replace(f"/{name}", "/postgres").replace("postgres://", "postgresql://", 1)
+    with psycopg.connect(admin_url, autocommit=True) as c:
+        if not c.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
+            c.execute(f'CREATE DATABASE "{name}"')
 
 
 def reset_tables() -> None:
