@@ -7,5 +7,6 @@ urlpatterns = [
     path("health/", health, name="health"),
     path("admin/", admin.site.urls),
     path("api/", include("notifications.api.urls")),
+    path("api/", include("medications.api.urls")),
     path("notifications/", include("notifications.web.urls")),
 ]
