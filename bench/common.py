@@ -45,7 +45,7 @@ def reset_tables() -> None:
             "TRUNCATE notifications_deliveryattempt, notifications_delivery, "
             "notifications_notificationrecipient, notifications_notification, "
             "notifications_usernotificationpreferences, notifications_pushdevice, "
-            "accounts_user CASCADE"
+            "medications_medicine, accounts_user CASCADE"
         )
 
 

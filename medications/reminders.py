@@ -21,6 +21,7 @@ from notifications.bulk_send import EnglishCopies
 from notifications.fanout import DecisionCache
 from notifications.services import NotificationDraft, NotificationService
 
+from .dose_writes import create_doses
 from .due import DueSchedule, due_at, due_batches, local_windows, patient_time_zones
 from .models import Dose, Schedule
 
@@ -80,17 +81,7 @@ def remind_batch(
 ) -> None:
     """Create the doses of one batch and remind the ones this run created, atomically."""
     with transaction.atomic():
-        Dose.objects.bulk_create(
-            [Dose(schedule_id=d.schedule_id, due_at=d.due_at, reminded_at=now) for d in batch],
-            ignore_conflicts=True,
-        )
-        # Rows stamped with this run's time are the ones this run created; a concurrent
-        # run that lost the race on the unique key sees none of them.
-        created = dict(
-            Dose.objects.filter(
-                schedule_id__in=[d.schedule_id for d in batch], reminded_at=now
-            ).values_list("schedule_id", "id")
-        )
+        created = create_doses([(d.schedule_id, d.due_at) for d in batch], now)
         drafts = [
             reminder_draft(created[d.schedule_id], d) for d in batch if d.schedule_id in created
         ]
