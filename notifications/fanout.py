@@ -243,40 +243,48 @@ def record_batch(
         )
 
     # Decide every (pair, channel) first: the in-app decision sets the recipient row's flag.
-    planned: list[tuple[Addressed, list[tuple[str, Decision]]]] = []
+    # Users alike in what the policy reads share one plan, so most users cost a lookup.
+    plans_by_kind: dict[tuple[object, ...], tuple[list[tuple[str, Decision]], bool]] = {}
+    planned: list[tuple[Addressed, list[tuple[str, Decision]], bool]] = []
     for item in items:
         user = item.user
-        addresses: dict[str, bool] = {
-            Channel.IN_APP: True,
-            Channel.EMAIL: user.has_email,
-            Channel.SMS: user.has_phone,
-            Channel.PUSH: user.id in push_owners,
-        }
-        planned.append(
-            (
-                item,
-                [
-                    (channel, decide_for(item, preferences[user.id], channel, addresses[channel]))
-                    for channel in channels
-                ],
-            )
+        prefs = preferences[user.id]
+        has_push = user.id in push_owners
+        kind = (
+            item.notification_type,
+            item.priority,
+            prefs.pk,
+            user.timezone.key,
+            user.has_email,
+            user.has_phone,
+            has_push,
         )
+        plan = plans_by_kind.get(kind)
+        if plan is None:
+            addresses = {
+                Channel.IN_APP: True,
+                Channel.EMAIL: user.has_email,
+                Channel.SMS: user.has_phone,
+                Channel.PUSH: has_push,
+            }
+            decisions = [
+                (channel, decide_for(item, prefs, channel, addresses[Channel(channel)]))
+                for channel in channels
+            ]
+            in_app = any(c == Channel.IN_APP and d.action is Action.SEND for c, d in decisions)
+            plan = plans_by_kind[kind] = (decisions, in_app)
+        planned.append((item, *plan))
 
     recipient_ids = insert_recipients(
         [
-            RecipientRow(
-                item.notification_id,
-                item.user.id,
-                any(c == Channel.IN_APP and d.action is Action.SEND for c, d in plans),
-                item.created_at,
-            )
-            for item, plans in planned
+            RecipientRow(item.notification_id, item.user.id, in_app, item.created_at)
+            for item, _, in_app in planned
         ]
     )
     result.recipients = len(recipient_ids)
 
     wanted: list[PlannedDelivery] = []
-    for item, plans in planned:
+    for item, plans, _ in planned:
         for channel, decision in plans:
             if decision.action is Action.SKIP:
                 counts = result.channels[channel]
