@@ -458,6 +458,16 @@ def render_in_app(
     notification: Notification, user: User, overrides: TemplateOverrides | None = None
 ) -> tuple[str, str]:
     """The (title, content) ``user`` sees in the app, in their language."""
+    if notification.event == CUSTOM_EVENT:
+        overrides = overrides if overrides is not None else TemplateOverrides.load([CUSTOM_EVENT])
+        language = _language_of(user)
+        if not any(
+            overrides.get(CUSTOM_EVENT, language, part)
+            for part in (TemplatePart.TITLE, TemplatePart.CONTENT)
+        ):
+            # Free text is shown as written: skip the template engine (half the cost of an
+            # inbox page) and apply what the file templates would, the tidying alone.
+            return _one_line(notification.title), _paragraphs(notification.content)
     message = render_message(
         notification, user, channel=Channel.IN_APP, show_medication_name=True, overrides=overrides
     )

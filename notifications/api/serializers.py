@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 from typing import Any
 
 import django_filters
@@ -17,6 +18,7 @@ from notifications.models import (
     UserNotificationPreferences,
 )
 
+from .inbox_items import InboxItem
 from .validation import HourMinuteField, StrictFieldsMixin
 
 
@@ -67,6 +69,33 @@ class InboxItemSerializer(serializers.Serializer):
     dismissed_at = serializers.DateTimeField(
         source="recipient.dismissed_at", read_only=True, allow_null=True
     )
+
+    def to_representation(self, instance: InboxItem) -> dict[str, Any]:
+        # The fields above, written out: DRF's generic path (a dotted source walked per
+        # field, 11 fields per item) cost about 1 ms of a 12 ms page in bench/api.py.
+        # Datetimes still go through DRF's own field, so the format cannot drift.
+        recipient = instance.recipient
+        notification = recipient.notification
+        return {
+            "id": recipient.notification_id,
+            "title": instance.title,
+            "content": instance.content,
+            "type": notification.notification_type,
+            "priority": notification.priority,
+            "status": recipient.status,
+            "require_acknowledgment": notification.require_acknowledgment,
+            "created": _DATETIME.to_representation(recipient.created_at),
+            "read_at": _optional_datetime(recipient.read_at),
+            "acknowledged_at": _optional_datetime(recipient.acknowledged_at),
+            "dismissed_at": _optional_datetime(recipient.dismissed_at),
+        }
+
+
+_DATETIME = serializers.DateTimeField()
+
+
+def _optional_datetime(value: datetime.datetime | None) -> str | None:
+    return None if value is None else _DATETIME.to_representation(value)
 
 
 class UnreadCountSerializer(serializers.Serializer):

@@ -822,3 +822,41 @@ def test_committed_afrikaans_mo_file_matches_the_po_file(tmp_path: Path) -> None
         assert gettext.GNUTranslations(committed)._catalog == (  # type: ignore[attr-defined]
             gettext.GNUTranslations(compiled)._catalog  # type: ignore[attr-defined]
         )
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("title", "content"),
+    [
+        ("Clinic closed", "The clinic is closed on Friday."),
+        ("  Two\n lines ", "First paragraph.\n\n\nSecond   one.\nSame paragraph."),
+        ("O'Brien & <Sons>", "<script>alert(1)</script>"),
+    ],
+)
+def test_free_text_in_app_fast_path_matches_the_template_rendering(title, content) -> None:
+    user = User.objects.create_user("reader", preferred_language="af")
+    notification = Notification.objects.create(
+        title=title, content=content, event="custom", notification_type="general"
+    )
+
+    fast = render_in_app(notification, user, NO_OVERRIDES)
+    templated = render_message(
+        notification, user, channel="in_app", show_medication_name=True, overrides=NO_OVERRIDES
+    )
+
+    assert fast == (templated.title, templated.content)
+
+
+@pytest.mark.django_db
+def test_an_override_of_the_free_text_title_still_applies_in_the_app() -> None:
+    user = User.objects.create_user("reader")
+    notification = Notification.objects.create(
+        title="Clinic closed", content="Friday", event="custom", notification_type="general"
+    )
+    NotificationTemplate.objects.create(
+        event="custom", language="en", part="title.txt", body="MedGuard: {{ title }}"
+    )
+
+    title, content = render_in_app(notification, user)
+
+    assert (title, content) == ("MedGuard: Clinic closed", "Friday")
