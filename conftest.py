@@ -19,6 +19,17 @@ ROOT = Path(__file__).resolve().parent
 ALL_QUEUES = ("celery", "notifications", "medications")
 
 
+@pytest.fixture(autouse=True)
+def _default_language() -> Iterator[None]:
+    """Each test starts in the default language: a request handled by the test client
+    leaves its language active in the thread, and the next test would inherit it."""
+    from django.utils import translation
+
+    translation.activate("en")
+    yield
+    translation.deactivate()
+
+
 @pytest.fixture
 def start_worker(transactional_db: None, tmp_path: Path) -> Iterator[Callable[..., WorkerProcess]]:
     """Start real `celery -A medguard_backend worker` processes against the configured

@@ -74,12 +74,35 @@ def test_prod_refuses_to_start_without_allowed_hosts() -> None:
         ("WAGTAILADMIN_BASE_URL", "localhost:8000"),
     ],
 )
-def test_bad_configuration_names_the_variable(variable: str, value: str) -> None:
+def test_bad_configuration_stops_with_one_line_naming_the_variable(
+    variable: str, value: str
+) -> None:
     result = run_manage("check", **{variable: value})
     assert result.returncode != 0
-    line = last_error_line(result)
-    assert line.startswith("django.core.exceptions.ImproperlyConfigured")
+    [line] = result.stderr.strip().splitlines()
+    assert line.startswith("configuration error: ")
     assert variable in line
+
+
+def test_the_celery_command_also_stops_with_one_line_naming_the_variable() -> None:
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    result = subprocess.run(
+        [
+            str(Path(sys.executable).with_name("celery")),
+            "-A",
+            "medguard_backend",
+            "inspect",
+            "ping",
+        ],
+        cwd=ROOT,
+        env=env | {"DATABASE_URL": "mysql-ish://nowhere"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode != 0
+    [line] = result.stderr.strip().splitlines()
+    assert line.startswith("configuration error: DATABASE_URL")
 
 
 def test_site_base_url_is_an_alias_for_the_seeds_wagtail_variable() -> None:
