@@ -8,43 +8,14 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from django.core.cache import cache
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from medguard_backend.testing.factories import UserFactory
 from medications.models import Schedule, Supply
 from medications.tests.factories import MedicineFactory, ScheduleFactory, SupplyFactory
 
 # A Tuesday, 08:05 in Johannesburg.
 NOW = datetime.datetime(2026, 3, 10, 6, 5, tzinfo=datetime.UTC)
 MONDAY_AND_WEDNESDAY = 0b0000101
-
-
-@pytest.fixture
-def patient(db: None) -> Any:
-    return UserFactory(username="thandi", first_name="Thandi")
-
-
-@pytest.fixture
-def other_patient(db: None) -> Any:
-    return UserFactory(username="johan", first_name="Johan", preferred_language="af")
-
-
-@pytest.fixture
-def client_for(db: None) -> Callable[..., APIClient]:
-    """A client sending that user's token (anonymous without one); throttle counters, in
-    the cache, start from zero."""
-    cache.clear()
-
-    def make(user: Any = None) -> APIClient:
-        client = APIClient()
-        if user is not None:
-            token, _ = Token.objects.get_or_create(user=user)
-            client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
-        return client
-
-    return make
 
 
 @pytest.fixture
