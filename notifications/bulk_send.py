@@ -99,24 +99,17 @@ def _insert_notifications(
         with connection.cursor() as cursor:
             cursor.execute(
                 f"""
-                WITH input AS (
-                    SELECT * FROM jsonb_to_recordset(%s::jsonb)
-                        AS t(key text, title text, content text, kind text, priority text,
-                             ack boolean, event text, context jsonb)
-                ), inserted AS (
-                    INSERT INTO {table} (idempotency_key, title, content, notification_type,
-                        priority, require_acknowledgment, event, context, created_at)
-                    SELECT key, title, content, kind, priority, ack, event, context, %s
-                    FROM input
-                    ON CONFLICT (idempotency_key) DO NOTHING
-                    RETURNING idempotency_key, id, created_at
-                )
-                SELECT idempotency_key, id, created_at FROM inserted
-                UNION ALL
-                SELECT n.idempotency_key, n.id, n.created_at FROM {table} n
-                JOIN input ON n.idempotency_key = input.key
+                INSERT INTO {table} (idempotency_key, title, content, notification_type,
+                    priority, require_acknowledgment, event, context, created_at)
+                SELECT key, title, content, kind, priority, ack, event, context, %s
+                FROM jsonb_to_recordset(%s::jsonb)
+                    AS t(key text, title text, content text, kind text, priority text,
+                         ack boolean, event text, context jsonb)
+                ON CONFLICT (idempotency_key) DO NOTHING
+                RETURNING idempotency_key, id, created_at
                 """,  # noqa: S608 - the table name comes from model metadata, values are bound
                 [
+                    now,
                     # Contexts are already JSON text: spliced in, not encoded twice.
                     "["
                     + ",".join(
@@ -139,10 +132,20 @@ def _insert_notifications(
                         )
                     )
                     + "]",
-                    now,
                 ],
             )
-            return {key: (pk, created) for key, pk, created in cursor.fetchall()}
+            written = {key: (pk, created) for key, pk, created in cursor.fetchall()}
+        # Keys used before (a re-run) are looked up apart, through the unique index; see
+        # notifications.bulk_writes.insert_recipients for why not in the same statement.
+        missing = set(keys) - written.keys()
+        if missing:
+            written |= {
+                str(key): (pk, created)
+                for key, pk, created in Notification.objects.filter(
+                    idempotency_key__in=missing
+                ).values_list("idempotency_key", "id", "created_at")
+            }
+        return written
     Notification.objects.bulk_create(
         [
             Notification(

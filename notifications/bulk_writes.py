@@ -47,31 +47,21 @@ def insert_recipients(rows: Sequence[RecipientRow]) -> dict[tuple[int, int], int
     {(notification_id, user_id): recipient_id} for every pair in ``rows``, new or not."""
     if not rows:
         return {}
-    notification_ids = [row.notification_id for row in rows]
-    user_ids = [row.user_id for row in rows]
     if _postgres():
         table = NotificationRecipient._meta.db_table
         with connection.cursor() as cursor:
-            # The outer SELECT sees the table as it was before the INSERT (one snapshot),
-            # so its second half returns exactly the rows that were already there.
             cursor.execute(
                 f"""
-                WITH input AS (
-                    SELECT * FROM jsonb_to_recordset(%s::jsonb)
-                        AS t(notification_id bigint, user_id bigint, in_app boolean,
-                             created_at timestamptz)
-                ), inserted AS (
-                    INSERT INTO {table} (notification_id, user_id, status, in_app, created_at)
-                    SELECT notification_id, user_id, %s, in_app, created_at FROM input
-                    ON CONFLICT (notification_id, user_id) DO NOTHING
-                    RETURNING notification_id, user_id, id
-                )
-                SELECT notification_id, user_id, id FROM inserted
-                UNION ALL
-                SELECT r.notification_id, r.user_id, r.id FROM {table} r
-                JOIN input USING (notification_id, user_id)
-                """,  # noqa: S608 - table names come from model metadata, values are bound
+                INSERT INTO {table} (notification_id, user_id, status, in_app, created_at)
+                SELECT notification_id, user_id, %s, in_app, created_at
+                FROM jsonb_to_recordset(%s::jsonb)
+                    AS t(notification_id bigint, user_id bigint, in_app boolean,
+                         created_at timestamptz)
+                ON CONFLICT (notification_id, user_id) DO NOTHING
+                RETURNING notification_id, user_id, id
+                """,  # noqa: S608 - the table name comes from model metadata, values are bound
                 [
+                    RecipientStatus.UNREAD,
                     json.dumps(
                         [
                             {
@@ -83,10 +73,16 @@ def insert_recipients(rows: Sequence[RecipientRow]) -> dict[tuple[int, int], int
                             for row in rows
                         ]
                     ),
-                    RecipientStatus.UNREAD,
                 ],
             )
-            return {(n, u): pk for n, u, pk in cursor.fetchall()}
+            found = {(n, u): pk for n, u, pk in cursor.fetchall()}
+        # Rows that were there already (a repeated send) are looked up apart, through the
+        # unique index: joining the batch back in the same statement lets the planner pick
+        # a scan of the whole table while it grows inside the send's transaction.
+        missing = {(row.notification_id, row.user_id) for row in rows} - found.keys()
+        if missing:
+            found |= _existing_recipients(missing)
+        return found
     NotificationRecipient.objects.bulk_create(
         [
             NotificationRecipient(
@@ -99,11 +95,14 @@ def insert_recipients(rows: Sequence[RecipientRow]) -> dict[tuple[int, int], int
         ],
         ignore_conflicts=True,
     )
-    wanted = set(zip(notification_ids, user_ids, strict=True))
-    found = NotificationRecipient.objects.filter(
-        notification_id__in=set(notification_ids), user_id__in=set(user_ids)
+    return _existing_recipients({(row.notification_id, row.user_id) for row in rows})
+
+
+def _existing_recipients(pairs: set[tuple[int, int]]) -> dict[tuple[int, int], int]:
+    rows = NotificationRecipient.objects.filter(
+        notification_id__in={n for n, _ in pairs}, user_id__in={u for _, u in pairs}
     ).values_list("notification_id", "user_id", "id")
-    return {(n, u): pk for n, u, pk in found if (n, u) in wanted}
+    return {(n, u): pk for n, u, pk in rows if (n, u) in pairs}
 
 
 def insert_deliveries(
