@@ -15,8 +15,12 @@ class Delivery(models.Model):
     carry ids and are allowed to be lost or repeated.
     """
 
+    # Served by the unique (recipient, channel) index; see NotificationRecipient.
     recipient = models.ForeignKey(
-        NotificationRecipient, on_delete=models.CASCADE, related_name="deliveries"
+        NotificationRecipient,
+        on_delete=models.CASCADE,
+        related_name="deliveries",
+        db_index=False,
     )
     channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
     status = models.CharField(
@@ -29,7 +33,7 @@ class Delivery(models.Model):
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
     enqueued_at = models.DateTimeField(_("enqueued at"), null=True, blank=True)
     claimed_at = models.DateTimeField(_("claimed at"), null=True, blank=True)
-    claim_token = models.UUIDField(_("claim token"), null=True, blank=True, db_index=True)
+    claim_token = models.UUIDField(_("claim token"), null=True, blank=True)
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
     provider_message_id = models.CharField(_("provider message id"), max_length=200, blank=True)
     # Why the last attempt failed or the delivery was skipped. Never a message body,
@@ -57,6 +61,13 @@ class Delivery(models.Model):
                 fields=["claimed_at"],
                 condition=models.Q(status="sending"),
                 name="delivery_sending_idx",
+            ),
+            # Only claimed rows carry a token: a partial index stays the size of the work
+            # in flight instead of the whole table.
+            models.Index(
+                fields=["claim_token"],
+                condition=models.Q(claim_token__isnull=False),
+                name="delivery_claim_token_idx",
             ),
         ]
 

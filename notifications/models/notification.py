@@ -57,8 +57,10 @@ class NotificationRecipient(models.Model):
     """One user's copy of a notification and their own state of it. It is also the in-app
     delivery: a row with ``in_app`` set is visible in the app as soon as it is committed."""
 
+    # No index of its own: the unique (notification, user) index serves lookups by
+    # notification, and every index costs each of a broadcast's inserts.
     notification = models.ForeignKey(
-        Notification, on_delete=models.CASCADE, related_name="recipients"
+        Notification, on_delete=models.CASCADE, related_name="recipients", db_index=False
     )
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notification_receipts"
