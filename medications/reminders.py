@@ -12,6 +12,7 @@ import datetime
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import transaction
@@ -111,7 +112,7 @@ def remind_due(
     decisions, copies = DecisionCache(now), EnglishCopies()
     size = settings.NOTIFICATION_WRITE_BATCH_SIZE
     held_offset = (
-        now.astimezone(timezone.get_default_timezone()).utcoffset() if hold_back_slots_in else None
+        now.astimezone(ZoneInfo(hold_back_slots_in)).utcoffset() if hold_back_slots_in else None
     )
     for tz in patient_time_zones():
         summary.time_zones.append(tz.key)
