@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime
 import gettext
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -796,7 +797,11 @@ def test_custom_push_body_is_cut_to_about_180_characters() -> None:
 
 AF_PO = Path(settings.BASE_DIR) / "locale" / "af" / "LC_MESSAGES" / "django.po"
 AF_MO = AF_PO.with_suffix(".mo")
-needs_msgfmt = pytest.mark.skipif(shutil.which("msgfmt") is None, reason="needs GNU msgfmt")
+# CI installs GNU gettext (.ci/run), so there the catalogue checks always run; a
+# developer's machine without msgfmt skips these two, saying why.
+needs_msgfmt = pytest.mark.skipif(
+    shutil.which("msgfmt") is None and not os.environ.get("CI"), reason="needs GNU msgfmt"
+)
 
 
 @needs_msgfmt
