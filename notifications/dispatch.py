@@ -26,6 +26,7 @@ from django.utils import timezone
 
 from .channels import OutgoingMessage, PushTarget, Transport, TransportError, get_transport
 from .fanout import Addressed, Addressee, DecisionCache
+from .inbox import unread_count_cache_key
 from .models import (
     AttemptOutcome,
     Channel,
@@ -40,10 +41,6 @@ from .preferences import preferences_for
 from .rendering import TemplateOverrides, render_message
 
 logger = logging.getLogger(__name__)
-
-
-def unread_count_cache_key(user_id: int) -> str:
-    return f"notifications:unread-count:{user_id}"
 
 
 @dataclass

@@ -12,10 +12,13 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from .dispatch import unread_count_cache_key
 from .models import NotificationRecipient, RecipientStatus
 
 UNREAD_COUNT_TTL_SECONDS = 300
+
+
+def unread_count_cache_key(user_id: int) -> str:
+    return f"notifications:unread-count:{user_id}"
 
 
 class StateChangeRefused(ValueError):

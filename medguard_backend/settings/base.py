@@ -10,7 +10,17 @@ from __future__ import annotations
 from django.core.exceptions import ImproperlyConfigured
 from kombu import Queue
 
-from .env import BASE_DIR, VAR_DIR, bool_value, database_config, env, int_value, is_set, url_value
+from .env import (
+    BASE_DIR,
+    VAR_DIR,
+    bool_value,
+    database_config,
+    env,
+    filesystem_broker_options,
+    int_value,
+    is_set,
+    url_value,
+)
 from .env import time_zone as time_zone_setting
 
 SECRET_KEY = env.str("SECRET_KEY", default="django-insecure-dev-only-change-me")
@@ -203,17 +213,8 @@ CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {
     "socket_timeout": 10,
 }
 if CELERY_BROKER_URL.startswith("filesystem://"):
-    _broker_dir = VAR_DIR / "broker"
-    for _folder in ("queue", "processed", "control"):
-        (_broker_dir / _folder).mkdir(parents=True, exist_ok=True)
-    CELERY_BROKER_TRANSPORT_OPTIONS |= {
-        "data_folder_in": str(_broker_dir / "queue"),
-        "data_folder_out": str(_broker_dir / "queue"),
-        "processed_folder": str(_broker_dir / "processed"),
-        "control_folder": str(_broker_dir / "control"),
-        # The folder is polled; a second keeps hand-offs prompt at negligible cost.
-        "polling_interval": 1,
-    }
+    # The folder is polled; a second keeps hand-offs prompt at negligible cost.
+    CELERY_BROKER_TRANSPORT_OPTIONS |= filesystem_broker_options(VAR_DIR / "broker", 1)
 # Workers and beat wait for a broker that starts after them instead of exiting.
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_CONNECTION_MAX_RETRIES = None

@@ -86,3 +86,17 @@ def url_value(name: str, default: str, schemes: set[str]) -> str:
         allowed = ", ".join(sorted(schemes))
         raise ImproperlyConfigured(f"{name} must be a URL with scheme {allowed}; got {value!r}")
     return value
+
+
+def filesystem_broker_options(folder: Path, polling_interval: float) -> dict[str, object]:
+    """Transport options of kombu's filesystem broker kept in ``folder`` (created here:
+    kombu expects its folders to exist)."""
+    for name in ("queue", "processed", "control"):
+        (folder / name).mkdir(parents=True, exist_ok=True)
+    return {
+        "data_folder_in": str(folder / "queue"),
+        "data_folder_out": str(folder / "queue"),
+        "processed_folder": str(folder / "processed"),
+        "control_folder": str(folder / "control"),
+        "polling_interval": polling_interval,
+    }

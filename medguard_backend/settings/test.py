@@ -4,7 +4,7 @@ development instance."""
 
 from .base import *  # noqa: F403
 from .base import CELERY_BROKER_TRANSPORT_OPTIONS, CELERY_BROKER_URL, DATABASES
-from .env import VAR_DIR, env
+from .env import VAR_DIR, env, filesystem_broker_options
 
 SECRET_KEY = "test-only-secret-key-not-for-production-0123456789abcdef"  # noqa: S105
 DEBUG = False
@@ -21,15 +21,7 @@ else:
     DATABASES["default"]["TEST"] = {"NAME": f"test_{DATABASES['default']['NAME']}{_suffix}"}
 
 if CELERY_BROKER_URL.startswith("filesystem://"):
-    _broker_dir = VAR_DIR / "test-broker"
-    for _folder in ("queue", "processed", "control"):
-        (_broker_dir / _folder).mkdir(parents=True, exist_ok=True)
-    CELERY_BROKER_TRANSPORT_OPTIONS |= {
-        "data_folder_in": str(_broker_dir / "queue"),
-        "data_folder_out": str(_broker_dir / "queue"),
-        "processed_folder": str(_broker_dir / "processed"),
-        "control_folder": str(_broker_dir / "control"),
-        "polling_interval": 0.2,
-    }
+    # Apart from a running development instance's broker, and polled faster.
+    CELERY_BROKER_TRANSPORT_OPTIONS |= filesystem_broker_options(VAR_DIR / "test-broker", 0.2)
 
 MEDGUARD_ALLOW_DEMO_DATA = True
