@@ -30,6 +30,15 @@ def _default_language() -> Iterator[None]:
     translation.deactivate()
 
 
+@pytest.fixture(autouse=True)
+def _forget_rendered_texts() -> None:
+    """Rendered inbox texts are kept per process, keyed by notification id: a test must not
+    read another test's text for a reused id."""
+    from notifications import inbox_text
+
+    inbox_text.forget()
+
+
 @pytest.fixture
 def start_worker(transactional_db: None, tmp_path: Path) -> Iterator[Callable[..., WorkerProcess]]:
     """Start real `celery -A medguard_backend worker` processes against the configured

@@ -1,7 +1,19 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_delete, post_save
 from django.utils.translation import gettext_lazy as _
 
 
 class NotificationsConfig(AppConfig):
     name = "notifications"
     verbose_name = _("Notifications")
+
+    def ready(self) -> None:
+        from . import inbox_text
+        from .models import NotificationTemplate
+
+        # An admin's template edit shows at once in the process that saved it (other
+        # processes within inbox_text.OVERRIDES_MAX_AGE_SECONDS).
+        for signal in (post_save, post_delete):
+            signal.connect(
+                inbox_text.forget, sender=NotificationTemplate, dispatch_uid=f"inbox-text-{signal}"
+            )

@@ -25,18 +25,31 @@ class StateChangeRefused(ValueError):
     """The change does not apply to this notification (shown to the user: translated)."""
 
 
-def inbox(user_id: int) -> QuerySet[NotificationRecipient]:
-    """The user's in-app notifications, newest first."""
-    return (
-        NotificationRecipient.objects.filter(user_id=user_id, in_app=True)
-        .select_related("notification")
-        .order_by("-created_at", "-id")
+def _in_app(user_id: int) -> QuerySet[NotificationRecipient]:
+    return NotificationRecipient.objects.filter(user_id=user_id, in_app=True).select_related(
+        "notification"
     )
+
+
+def inbox(
+    user_id: int, *, status: str | None = None, notification_type: str | None = None
+) -> QuerySet[NotificationRecipient]:
+    """The user's in-app notifications, newest first; only those in ``status`` and of
+    ``notification_type`` when given. Dismissed means "hide it": those are left out
+    unless asked for by status."""
+    recipients = _in_app(user_id)
+    if status is None:
+        recipients = recipients.exclude(status=RecipientStatus.DISMISSED)
+    else:
+        recipients = recipients.filter(status=status)
+    if notification_type is not None:
+        recipients = recipients.filter(notification__notification_type=notification_type)
+    return recipients.order_by("-created_at", "-id")
 
 
 def _own(user_id: int, notification_id: int) -> NotificationRecipient:
     """The user's copy, or DoesNotExist (someone else's notification is simply not found)."""
-    return inbox(user_id).get(notification_id=notification_id)
+    return _in_app(user_id).get(notification_id=notification_id)
 
 
 def mark_read(user_id: int, notification_id: int) -> NotificationRecipient:

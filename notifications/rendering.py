@@ -49,6 +49,7 @@ __all__ = [
     "RenderedMessage",
     "TemplateOverrides",
     "english_copy",
+    "language_of",
     "message_context",
     "render_digest",
     "render_in_app",
@@ -136,13 +137,23 @@ class TemplateOverrides:
     def __init__(self, bodies: Mapping[tuple[str, str, str], str]) -> None:
         self._bodies = dict(bodies)
         self._compiled: dict[tuple[str, str, str], Template | None] = {}
+        # Equal for equal sets of overrides: part of the key of every cached rendering.
+        self.fingerprint = hash(frozenset(self._bodies.items()))
 
     @classmethod
-    def load(cls, events: Iterable[str]) -> TemplateOverrides:
-        rows = NotificationTemplate.objects.filter(event__in=set(events), active=True).values_list(
-            "event", "language", "part", "body"
+    def load(cls, events: Iterable[str] | None = None) -> TemplateOverrides:
+        """The overrides of ``events``, or of every event when ``None``."""
+        rows = NotificationTemplate.objects.filter(active=True)
+        if events is not None:
+            rows = rows.filter(event__in=set(events))
+        return cls(
+            {
+                (event, language, part): body
+                for event, language, part, body in rows.values_list(
+                    "event", "language", "part", "body"
+                )
+            }
         )
-        return cls({(event, language, part): body for event, language, part, body in rows})
 
     @classmethod
     def empty(cls) -> TemplateOverrides:
@@ -371,7 +382,7 @@ def message_context(
 # --- Rendering --------------------------------------------------------------------------------
 
 
-def _language_of(user: User) -> str:
+def language_of(user: User) -> str:
     language = user.preferred_language or settings.LANGUAGE_CODE
     # A language without a catalogue would fall back to English text with no English
     # overrides applied; say English outright.
@@ -441,7 +452,7 @@ def render_message(
     context = message_context(
         notification, user, channel=channel, show_medication_name=show_medication_name
     )
-    language = _language_of(user)
+    language = language_of(user)
     fields: dict[str, str] = {}
     with _recipient_locale(language, user.timezone):
         if channel == Channel.EMAIL:
@@ -460,7 +471,7 @@ def render_in_app(
     """The (title, content) ``user`` sees in the app, in their language."""
     if notification.event == CUSTOM_EVENT:
         overrides = overrides if overrides is not None else TemplateOverrides.load([CUSTOM_EVENT])
-        language = _language_of(user)
+        language = language_of(user)
         if not any(
             overrides.get(CUSTOM_EVENT, language, part)
             for part in (TemplatePart.TITLE, TemplatePart.CONTENT)
@@ -505,7 +516,7 @@ def render_digest(
         "show_medication_name": True,
         "channel": str(Channel.EMAIL),
     }
-    language = _language_of(user)
+    language = language_of(user)
     with _recipient_locale(language, user.timezone):
         fields = _render_email(DIGEST_EVENT, language, context, overrides)
     return RenderedMessage(**fields)

@@ -4,8 +4,8 @@ doses however far back the client scrolls."""
 
 from __future__ import annotations
 
-from notifications.api.pagination import InboxCursorPagination
+from notifications.api.pagination import BoundedCursorPagination
 
 
-class DoseCursorPagination(InboxCursorPagination):
+class DoseCursorPagination(BoundedCursorPagination):
     ordering = ("-due_at", "-id")

@@ -10,10 +10,10 @@ from rest_framework import serializers
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 
 from .parsers import BoundedJSONParser
 from .schema import INVALID, THROTTLED, TOO_LARGE
+from .throttles import ScopedThrottle
 
 
 class TokenSerializer(serializers.Serializer):
@@ -29,7 +29,7 @@ class ObtainTokenView(ObtainAuthToken):
     """DRF's view, with JSON only and a per-address limit on attempts (DRF's has none)."""
 
     parser_classes = [BoundedJSONParser]
-    throttle_classes = [ScopedRateThrottle]
+    throttle_classes = [ScopedThrottle]
     throttle_scope = "auth_token"
 
     @extend_schema(

@@ -3,18 +3,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from django.conf import settings
 from django.utils import translation
 from django.utils.translation import gettext_noop
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
-
-def language_of(user: Any) -> str:
-    language = getattr(user, "preferred_language", "") or settings.LANGUAGE_CODE
-    return language if language in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
+from notifications.rendering import language_of
 
 
 class CallerLanguageMixin(APIView):
@@ -62,6 +56,6 @@ DRF_MESSAGES = (
     gettext_noop("User inactive or deleted."),
     gettext_noop("Unable to log in with provided credentials."),
     gettext_noop('Must include "username" and "password".'),
-    # Django's own Afrikaans catalogue leaves this one (django-filter's choice error) empty.
+    # Django's own Afrikaans catalogue leaves this one (a form's choice error) empty.
     gettext_noop("Select a valid choice. %(value)s is not one of the available choices."),
 )

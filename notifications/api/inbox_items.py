@@ -1,7 +1,7 @@
 """A page of a user's inbox as they read it: each notification rendered in their language.
 
-Shared by the API and the web pages. Rendering a page costs one query for the admin's
-template overrides of the events on it, whatever its length (never one per item).
+Shared by the API and the web pages. The texts come from ``notifications.inbox_text``:
+rendered once per process and reader's language, never a query per item.
 """
 
 from __future__ import annotations
@@ -10,30 +10,27 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from notifications.inbox_page import PageRow
+from notifications.inbox_text import in_app_texts
 from notifications.models import NotificationRecipient
-from notifications.rendering import TemplateOverrides, render_in_app
 
 if TYPE_CHECKING:
     from accounts.models import User
 
-# Events this code does not know are rendered with the free-text ("custom") templates.
-FREE_TEXT_EVENT = "custom"
-
 
 @dataclass(frozen=True)
 class InboxItem:
-    recipient: NotificationRecipient
+    # A model, or a page's lighter row with the same attributes (notifications.inbox_page).
+    recipient: NotificationRecipient | PageRow
     title: str
     content: str
 
 
-def render_items(recipients: Iterable[NotificationRecipient], user: User) -> list[InboxItem]:
+def render_items(
+    recipients: Iterable[NotificationRecipient | PageRow], user: User
+) -> list[InboxItem]:
     rows = list(recipients)
-    if not rows:
-        return []
-    overrides = TemplateOverrides.load({FREE_TEXT_EVENT} | {row.notification.event for row in rows})
-    items = []
-    for row in rows:
-        title, content = render_in_app(row.notification, user, overrides)
-        items.append(InboxItem(row, title, content))
-    return items
+    texts = in_app_texts([row.notification for row in rows], user)
+    return [
+        InboxItem(row, title, content) for row, (title, content) in zip(rows, texts, strict=True)
+    ]

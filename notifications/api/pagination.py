@@ -1,8 +1,11 @@
-"""Cursor pagination for the inbox.
+"""Cursor pagination: bounded page sizes, a bad cursor or size is a 400 naming it.
 
-A cursor is a position in the (-created_at, -id) order, so a page is one index range scan
-of the user's inbox however deep the user has scrolled, with no COUNT(*) and no OFFSET;
-rows arriving while the user scrolls neither repeat nor vanish between pages.
+``BoundedCursorPagination`` is DRF's, over a queryset (the dose lists).
+``InboxCursorPagination`` pages the inbox by keyset with ``notifications.inbox_page``: a
+cursor is a position in the (-created_at, -id) order, so a page is one index range scan
+however deep the user has scrolled, with no COUNT(*) and no OFFSET; rows arriving while the
+user scrolls neither repeat nor vanish between pages. Both answer in the same shape
+(``next``, ``previous``, ``results``) with the same parameters.
 """
 
 from __future__ import annotations
@@ -16,11 +19,13 @@ from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.pagination import Cursor, CursorPagination
 from rest_framework.request import Request
 
+from notifications.inbox_page import PageRow, Position, read_page
+
 DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100
 
 
-class InboxCursorPagination(CursorPagination):
+class BoundedCursorPagination(CursorPagination):
     ordering = ("-created_at", "-id")
     page_size = DEFAULT_PAGE_SIZE
     page_size_query_param = "page_size"
@@ -69,3 +74,72 @@ class InboxCursorPagination(CursorPagination):
             elif parameter["name"] == self.cursor_query_param:
                 parameter["schema"] = {"type": "string", "maxLength": 200}
         return parameters
+
+
+class InboxCursorPagination(BoundedCursorPagination):
+    """The inbox by keyset. A cursor's position is "<created_at ISO>_<recipient id>"; it
+    says which way to read with DRF's "reverse" flag, and is encoded as DRF's are."""
+
+    def paginate_inbox(
+        self, request: Request, user_id: int, *, status: str | None, notification_type: str | None
+    ) -> list[PageRow]:
+        self.request = request
+        self.base_url = request.build_absolute_uri()
+        size = self.get_page_size(request)
+        cursor = self.decode_cursor(request)
+        position = _position(cursor)
+        reverse = cursor is not None and cursor.reverse
+        rows = read_page(
+            user_id,
+            status=status,
+            notification_type=notification_type,
+            limit=size + 1,
+            after=None if reverse else position,
+            before=position if reverse else None,
+        )
+        more = len(rows) > size
+        if reverse:
+            page = rows[len(rows) - size :] if more else rows
+            self._next = Position.of(page[-1]) if page else position
+            self._previous = Position.of(page[0]) if more else None
+        else:
+            page = rows[:size]
+            self._next = Position.of(page[-1]) if more else None
+            self._previous = Position.of(page[0]) if page and position else position
+        return page
+
+    def get_next_link(self) -> str | None:
+        return self._link(self._next, reverse=False)
+
+    def get_previous_link(self) -> str | None:
+        return self._link(self._previous, reverse=True)
+
+    def _link(self, position: Position | None, *, reverse: bool) -> str | None:
+        if position is None:
+            return None
+        encoded = f"{position.created_at.isoformat()}_{position.recipient_id}"
+        # DRF's stubs say int; a position is any string DRF puts in the query string.
+        cursor = Cursor(offset=0, reverse=reverse, position=encoded)  # type: ignore[arg-type]
+        return str(self.encode_cursor(cursor))
+
+    def decode_cursor(self, request: Request) -> Cursor | None:
+        try:
+            cursor = CursorPagination.decode_cursor(self, request)
+        except NotFound:
+            cursor = Cursor(offset=1, reverse=False, position=None)  # refused just below
+        if cursor is not None and (cursor.offset or _position(cursor) is None):
+            raise ValidationError({self.cursor_query_param: [_("Invalid cursor")]})
+        return cursor
+
+
+def _position(cursor: Cursor | None) -> Position | None:
+    if cursor is None or cursor.position is None:
+        return None
+    created, _, recipient_id = str(cursor.position).rpartition("_")
+    try:
+        created_at = parse_datetime(created)
+    except ValueError:
+        return None
+    if created_at is None or timezone.is_naive(created_at) or not recipient_id.isdigit():
+        return None
+    return Position(created_at, int(recipient_id))

@@ -139,6 +139,37 @@ def test_pages_follow_the_cursor_without_repeating_or_skipping(api, patient):
     assert len(created) == 5
 
 
+def test_previous_links_walk_back_to_the_first_page(api, patient):
+    for number in range(5):
+        notify(patient, f"N{number}", notification_type="medication" if number % 2 else "stock")
+
+    first = api.get("/api/notifications/?page_size=2")
+    second = api.get(first.json()["next"])
+    third = api.get(second.json()["next"])
+    back_to_second = api.get(third.json()["previous"])
+    back_to_first = api.get(back_to_second.json()["previous"])
+
+    assert first.json()["previous"] is None
+    assert titles(back_to_second) == titles(second) == ["N2", "N1"]
+    assert titles(back_to_first) == titles(first) == ["N4", "N3"]
+    assert back_to_first.json()["previous"] is None
+    assert api.get(back_to_first.json()["next"]).json() == second.json()
+
+
+def test_filters_hold_across_pages(api, patient):
+    for number in range(6):
+        notify(patient, f"N{number}", notification_type="medication" if number % 2 else "stock")
+    NotificationRecipient.objects.filter(notification__title="N3").update(status="read")
+
+    first = api.get("/api/notifications/?status=unread&type=medication&page_size=1")
+    second = api.get(first.json()["next"])
+
+    assert titles(first) == ["N5"]
+    assert titles(second) == ["N1"]
+    assert second.json()["next"] is None
+    assert titles(api.get(second.json()["previous"])) == ["N5"]
+
+
 def test_titles_are_rendered_in_the_callers_language(api_client_for, other_patient):
     NotificationService.send_medication_reminder(
         other_patient, "Metformin", "500mg", channels=["in_app"]
@@ -153,7 +184,7 @@ def test_titles_are_rendered_in_the_callers_language(api_client_for, other_patie
 
 
 @pytest.mark.parametrize("page_size", [5, 50])
-def test_the_list_costs_three_queries_whatever_the_page_size(
+def test_the_list_costs_at_most_three_queries_whatever_the_page_size(
     api, patient, page_size, django_assert_num_queries
 ):
     for number in range(50):
@@ -163,13 +194,18 @@ def test_the_list_costs_three_queries_whatever_the_page_size(
         event="custom", language="en", part="title.txt", body="[{{ title }}]"
     )
 
-    # The token and its user, the page, and the admin's template overrides: never per item.
+    # The token's user, the page, and the admin's template overrides (just edited, so
+    # read again): never a query per item.
     with django_assert_num_queries(3):
         response = api.get(f"/api/notifications/?page_size={page_size}")
+    # The overrides are then kept for a few seconds: the user and the page.
+    with django_assert_num_queries(2):
+        again = api.get(f"/api/notifications/?page_size={page_size}")
 
-    assert response.status_code == 200
+    assert response.status_code == again.status_code == 200
     assert len(response.json()["results"]) == page_size
     assert response.json()["results"][1]["title"] == "[N49]"
+    assert again.json() == response.json()
 
 
 def test_anonymous_callers_get_401_with_a_token_challenge(api_client_for):

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+from django.core.cache import cache
+from django.test import RequestFactory
 from rest_framework.authtoken.models import Token
+from rest_framework.request import Request
 from rest_framework.test import APIClient
 
-from notifications.api.throttles import WriteRateThrottle
+from notifications.api.throttles import UserThrottle, WriteRateThrottle
 from notifications.models import UserNotificationPreferences
 
 pytestmark = pytest.mark.django_db
@@ -65,6 +69,35 @@ def test_a_throttled_response_says_when_to_retry(api, monkeypatch):
 
     assert response.status_code == 429
     assert 0 < int(response["Retry-After"]) <= 60
+
+
+def test_concurrent_requests_are_each_counted_against_the_budget(patient, monkeypatch):
+    # DRF's own throttle rewrites one list of timestamps per request, so racing requests
+    # overwrite each other's and get past the limit; a counter must not lose one.
+    monkeypatch.setitem(UserThrottle.THROTTLE_RATES, "user", "40/min")
+    cache.clear()
+    request = Request(RequestFactory().get("/api/notifications/"))
+    request.user = patient
+
+    def attempts(_: int) -> list[bool]:
+        return [UserThrottle().allow_request(request, None) for _ in range(10)]
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        allowed = [ok for batch in pool.map(attempts, range(6)) for ok in batch]
+
+    assert allowed.count(True) == 40
+    assert allowed.count(False) == 20
+
+
+def test_a_deactivated_users_token_is_a_401(api_client_for, patient):
+    client = api_client_for(patient)
+    patient.is_active = False
+    patient.save()
+
+    response = client.get("/api/notifications/")
+
+    assert response.status_code == 401
+    assert response.json() == {"detail": "User inactive or deleted."}
 
 
 def test_an_invalid_token_is_a_401(api_client_for):
@@ -162,6 +195,4 @@ def test_a_filter_error_is_in_afrikaans_for_accept_language_af(api):
     response = api.get("/api/notifications/?status=gone", HTTP_ACCEPT_LANGUAGE="af")
 
     assert response.status_code == 400
-    assert response.json() == {
-        "status": ["Kies 'n geldige keuse. gone is nie een van die beskikbare keuses nie."]
-    }
+    assert response.json() == {"status": ['"gone" is nie \'n geldige keuse nie.']}

@@ -27,7 +27,7 @@ from notifications.api.base import MAX_ID
 from notifications.api.i18n import language_of
 from notifications.api.inbox_items import render_items
 from notifications.api.preferences import save_preferences
-from notifications.models import NotificationRecipient, RecipientStatus
+from notifications.models import NotificationRecipient
 from notifications.preferences import get_preferences
 
 from .forms import PreferencesForm
@@ -76,7 +76,7 @@ def _changed(
 @in_users_locale
 def inbox_page(request: HttpRequest) -> HttpResponse:
     user = cast("User", request.user)
-    recipients = inbox.inbox(user.pk).exclude(status=RecipientStatus.DISMISSED)
+    recipients = inbox.inbox(user.pk)
     page = Paginator(recipients, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,

@@ -1,0 +1,39 @@
+"""Rows read with hand-written SQL, converted as the ORM converts them.
+
+A hot read path may write its SQL once instead of having the ORM build it on every request
+(see ``notifications.inbox_page``). The database still returns some values in its own
+form (SQLite: datetimes as text, booleans as integers; any: JSON as text), so such a path
+applies the very converters the ORM's compiler would, found once per field here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from django.db import connection
+
+# (position in the row, the column expression, the converter) in the ORM's order.
+Conversion = tuple[int, Any, Callable[[Any, Any, Any], Any]]
+
+
+def conversions(fields: Sequence[Any], *, decoded: bool = True) -> tuple[Conversion, ...]:
+    """The conversions for a row holding ``fields`` (model fields, in column order) on the
+    current connection. With ``decoded=False`` a field's own ``from_db_value`` (a JSON
+    field's decoding) is left for later. Fields are ``Any``: the stubs lack
+    ``get_db_converters``."""
+    result: list[Conversion] = []
+    for index, field in enumerate(fields):
+        column = field.get_col(field.model._meta.db_table)
+        functions = list(connection.ops.get_db_converters(column))
+        if decoded:
+            functions += field.get_db_converters(connection)
+        result.extend((index, column, function) for function in functions)
+    return tuple(result)
+
+
+def converted(row: Sequence[Any], conversions: Sequence[Conversion]) -> list[Any]:
+    values = list(row)
+    for index, column, function in conversions:
+        values[index] = function(values[index], column, connection)
+    return values
