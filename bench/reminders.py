@@ -4,7 +4,8 @@
 
 Measures, in one process: the time from the start of the "Morning Medication Reminders"
 task until every dose, reminder notification, recipient and delivery is committed and
-every due delivery is published to the broker; the queries per batch; peak memory; and,
+every due delivery is published to the broker (batches written by BATCH_WRITER_THREADS
+threads, as the task does); the queries per batch, on every connection; peak memory; and,
 in the same run, the floor: PostgreSQL COPY of the same rows into tables of the same shape
 and indexes.
 """
@@ -15,6 +16,7 @@ import argparse
 import datetime
 import io
 import json
+import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -55,10 +57,25 @@ def create_schedules(start: datetime.date) -> int:
 
 
 class QueryCounter:
-    """Counts statements through Django's execute wrapper (no query log kept)."""
+    """Counts statements through Django's execute wrapper (no query log kept), on every
+    connection: the slot's batch writers each have their own (see ``watch``)."""
 
     def __init__(self) -> None:
         self.count = 0
+        self._lock = threading.Lock()
+
+    def watch(self) -> None:
+        """Count on this thread's connection and on every connection opened from now on."""
+        from django.db import connection
+        from django.db.backends.signals import connection_created
+
+        connection.execute_wrappers.append(self)
+
+        def count_on(sender: Any, connection: Any, **kwargs: Any) -> None:
+            connection.execute_wrappers.append(self)
+
+        self._receiver = count_on  # the signal holds receivers weakly
+        connection_created.connect(count_on)
 
     def __call__(
         self,
@@ -68,7 +85,8 @@ class QueryCounter:
         many: bool,
         context: dict[str, Any],
     ) -> Any:
-        self.count += 1
+        with self._lock:
+            self.count += 1
         return execute(sql, params, many, context)
 
 
@@ -127,11 +145,12 @@ def main() -> None:
     slot_time = datetime.datetime.combine(today, datetime.time(8, 0), tzinfo=tz)
 
     counter = QueryCounter()
+    counter.watch()
     rss_before = peak_rss_mb()
-    with connection.execute_wrapper(counter):
-        started = time.perf_counter()
-        summary = send_slot_reminders("morning", now=slot_time)
-        elapsed = time.perf_counter() - started
+    started = time.perf_counter()
+    summary = send_slot_reminders("morning", now=slot_time)
+    elapsed = time.perf_counter() - started
+    connection.execute_wrappers.remove(counter)
     peak = peak_rss_mb()
     floor = copy_floor()
     with connection.cursor() as cursor:
@@ -144,6 +163,7 @@ def main() -> None:
         "reminded": summary.reminded,
         "batches": summary.batches,
         "batch_size": settings.NOTIFICATION_WRITE_BATCH_SIZE,
+        "writer_threads": settings.BATCH_WRITER_THREADS,
         "slot_seconds": round(elapsed, 3),
         "copy_floor_seconds": round(floor, 3),
         "slot_over_floor": round(elapsed / floor, 2),
@@ -157,7 +177,8 @@ def main() -> None:
         f"morning slot for {count} schedules: {elapsed:.2f}s to commit and publish "
         f"{summary.reminded} reminders ({summary.deliveries_queued} deliveries queued); "
         f"COPY floor {floor:.2f}s ({result['slot_over_floor']}x); "
-        f"{result['queries_per_batch']} queries per batch of {result['batch_size']}; "
+        f"{result['queries_per_batch']} queries per batch of {result['batch_size']} "
+        f"({result['writer_threads']} writer threads); "
         f"peak RSS {result['peak_rss_mb']} MB"
     )
     print(json.dumps(result))

@@ -9,6 +9,7 @@ parameters); elsewhere the rows this run stamped with its own ``reminded_at`` ar
 from __future__ import annotations
 
 import datetime
+import functools
 import json
 from collections.abc import Sequence
 
@@ -25,6 +26,7 @@ def create_doses(
     if not due:
         return {}
     if connection.vendor == "postgresql":
+        iso = functools.cache(datetime.datetime.isoformat)
         with connection.cursor() as cursor:
             cursor.execute(
                 f"""
@@ -38,7 +40,8 @@ def create_doses(
                 [
                     Dose.Status.PENDING,
                     now,
-                    json.dumps([{"schedule_id": pk, "due_at": at.isoformat()} for pk, at in due]),
+                    # A batch's doses share a due time or a few: each formatted once.
+                    json.dumps([{"schedule_id": pk, "due_at": iso(at)} for pk, at in due]),
                 ],
             )
             return dict(cursor.fetchall())

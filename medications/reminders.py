@@ -9,6 +9,7 @@ one reminder. Reminders go through ``NotificationService`` like every notificati
 from __future__ import annotations
 
 import datetime
+import threading
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,6 +19,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from medguard_backend.batch_writers import BatchWriters
 from notifications.bulk_send import EnglishCopies
 from notifications.fanout import DecisionCache
 from notifications.services import NotificationDraft, NotificationService
@@ -36,6 +38,8 @@ SLOT_TASK_HEAD_START = datetime.timedelta(minutes=5)
 
 @dataclass
 class ReminderSummary:
+    # Batches may be written from several threads (medguard_backend.batch_writers).
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
     schedules: int = 0
     reminded: int = 0
     already_reminded: int = 0
@@ -87,13 +91,14 @@ def remind_batch(
             reminder_draft(created[d.schedule_id], d) for d in batch if d.schedule_id in created
         ]
         result = NotificationService.send_notifications(drafts) if drafts else None
-    summary.batches += 1
-    summary.schedules += len(batch)
-    summary.reminded += len(drafts)
-    summary.already_reminded += len(batch) - len(drafts)
-    if result is not None:
-        summary.deliveries_queued += result.queued
-        summary.deliveries_deferred += result.deferred
+    with summary.lock:
+        summary.batches += 1
+        summary.schedules += len(batch)
+        summary.reminded += len(drafts)
+        summary.already_reminded += len(batch) - len(drafts)
+        if result is not None:
+            summary.deliveries_queued += result.queued
+            summary.deliveries_deferred += result.deferred
 
 
 def remind_due(
@@ -110,30 +115,46 @@ def remind_due(
     """
     summary = ReminderSummary()
     decisions, copies = DecisionCache(now), EnglishCopies()
-    size = settings.NOTIFICATION_WRITE_BATCH_SIZE
     held_offset = (
         now.astimezone(ZoneInfo(hold_back_slots_in)).utcoffset() if hold_back_slots_in else None
     )
-    for tz in patient_time_zones():
-        summary.time_zones.append(tz.key)
-        same_clock_as_beat = (
-            held_offset is not None and now.astimezone(tz).utcoffset() == held_offset
-        )
-        pieces: list[tuple[datetime.datetime, Collection[str] | None]] = [(now, slots)]
-        if same_clock_as_beat:
-            # Custom times now; slot doses only once the slot task had its head start.
-            pieces = [
-                (now, [Schedule.Slot.CUSTOM]),
-                (
-                    now - SLOT_TASK_HEAD_START,
-                    [s for s in Schedule.Slot.values if s != Schedule.Slot.CUSTOM],
-                ),
-            ]
-        for end, wanted_slots in pieces:
-            for local in local_windows(end - window, end, tz):
-                for batch in due_batches(local, tz, wanted_slots, size):
-                    remind_batch(batch, now, summary, decisions, copies)
+
+    def write(batch: list[DueSchedule]) -> None:
+        remind_batch(batch, now, summary, decisions, copies)
+
+    with BatchWriters(write) as writers:
+        for tz in patient_time_zones():
+            _remind_zone(tz, now, window, slots, held_offset, writers, summary)
     return summary
+
+
+def _remind_zone(
+    tz: ZoneInfo,
+    now: datetime.datetime,
+    window: datetime.timedelta,
+    slots: Collection[str] | None,
+    held_offset: datetime.timedelta | None,
+    writers: BatchWriters[list[DueSchedule]],
+    summary: ReminderSummary,
+) -> None:
+    """Remind the due doses of patients in one time zone, batch by batch."""
+    size = settings.NOTIFICATION_WRITE_BATCH_SIZE
+    summary.time_zones.append(tz.key)
+    same_clock_as_beat = held_offset is not None and now.astimezone(tz).utcoffset() == held_offset
+    pieces: list[tuple[datetime.datetime, Collection[str] | None]] = [(now, slots)]
+    if same_clock_as_beat:
+        # Custom times now; slot doses only once the slot task had its head start.
+        pieces = [
+            (now, [Schedule.Slot.CUSTOM]),
+            (
+                now - SLOT_TASK_HEAD_START,
+                [s for s in Schedule.Slot.values if s != Schedule.Slot.CUSTOM],
+            ),
+        ]
+    for end, wanted_slots in pieces:
+        for local in local_windows(end - window, end, tz):
+            for batch in due_batches(local, tz, wanted_slots, size):
+                writers.submit(batch)
 
 
 def send_slot_reminders(slot: str, now: datetime.datetime | None = None) -> ReminderSummary:

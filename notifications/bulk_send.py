@@ -31,6 +31,7 @@ from .fanout import (
     validate_channels,
 )
 from .models import Notification, NotificationType, Priority
+from .preferences import user_id_filter
 from .rendering import english_copy
 
 
@@ -79,23 +80,64 @@ class EnglishCopies:
         # Only the facts the event's templates use: a dose id in the context must not
         # make every reminder's copy distinct.
         facts = {key: draft.context.get(key) for key in EVENTS[draft.event].context_keys}
-        key = (draft.event, *(repr(value) for value in facts.values()))
-        copy = self.cache.get(key)
+        key: tuple[object, ...] = (draft.event, *facts.values())
+        try:
+            copy = self.cache.get(key)
+        except TypeError:  # an unhashable fact (a list): by its text instead
+            key = (draft.event, *(repr(value) for value in facts.values()))
+            copy = self.cache.get(key)
         if copy is None:
             copy = self.cache[key] = english_copy(draft.event, facts)
         return copy
+
+
+class _BatchJSONEncoder(DjangoJSONEncoder):
+    """Django's encoding (datetimes, dates, decimals), each distinct value encoded once: a
+    slot's 2,000 reminders share one dose time."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._encoded: dict[object, Any] = {}
+
+    def default(self, o: Any) -> Any:
+        # Equal is not enough: 1 == 1.0, and the same instant in two zones prints apart.
+        key = (type(o), o, getattr(o, "tzinfo", None))
+        try:
+            return self._encoded[key]
+        except KeyError:
+            encoded = self._encoded[key] = super().default(o)
+            return encoded
+        except TypeError:  # unhashable: encoded every time
+            return super().default(o)
 
 
 def _insert_notifications(
     drafts: Sequence[NotificationDraft], now: datetime, copies: EnglishCopies
 ) -> dict[str, tuple[int, datetime]]:
     """{idempotency_key: (notification_id, created_at)} for every draft, new or existing."""
-    contexts = [json.dumps(d.context, cls=DjangoJSONEncoder, sort_keys=True) for d in drafts]
     titles, contents = zip(*(copies(d) for d in drafts), strict=True)
     keys = [d.idempotency_key for d in drafts]
     title_length = Notification._meta.get_field("title").max_length or 200
     if connection.vendor == "postgresql":
         table = Notification._meta.db_table
+        # The whole batch is one JSON document, encoded in one call (json's C encoder);
+        # each row's context is an object in it, stored as jsonb as it comes.
+        rows = json.dumps(
+            [
+                {
+                    "key": d.idempotency_key,
+                    "title": title[:title_length],
+                    "content": content,
+                    "kind": d.notification_type,
+                    "priority": d.priority,
+                    "ack": d.require_acknowledgment,
+                    "event": d.event,
+                    "context": d.context,
+                }
+                for d, title, content in zip(drafts, titles, contents, strict=True)
+            ],
+            cls=_BatchJSONEncoder,
+        )
         with connection.cursor() as cursor:
             cursor.execute(
                 f"""
@@ -106,35 +148,12 @@ def _insert_notifications(
                     AS t(key text, title text, content text, kind text, priority text,
                          ack boolean, event text, context jsonb)
                 ON CONFLICT (idempotency_key) DO NOTHING
-                RETURNING idempotency_key, id, created_at
+                RETURNING idempotency_key, id
                 """,  # noqa: S608 - the table name comes from model metadata, values are bound
-                [
-                    now,
-                    # Contexts are already JSON text: spliced in, not encoded twice.
-                    "["
-                    + ",".join(
-                        json.dumps(
-                            {
-                                "key": d.idempotency_key,
-                                "title": title[:title_length],
-                                "content": content,
-                                "kind": d.notification_type,
-                                "priority": d.priority,
-                                "ack": d.require_acknowledgment,
-                                "event": d.event,
-                            }
-                        )[:-1]
-                        + ', "context": '
-                        + context
-                        + "}"
-                        for d, title, content, context in zip(
-                            drafts, titles, contents, contexts, strict=True
-                        )
-                    )
-                    + "]",
-                ],
+                [now, rows],
             )
-            written = {key: (pk, created) for key, pk, created in cursor.fetchall()}
+            # New rows were created now: no need to read 2,000 timestamps back.
+            written = {key: (pk, now) for key, pk in cursor.fetchall()}
         # Keys used before (a re-run) are looked up apart, through the unique index; see
         # notifications.bulk_writes.insert_recipients for why not in the same statement.
         missing = set(keys) - written.keys()
@@ -187,11 +206,13 @@ def record_drafts(
         return result
     with transaction.atomic():
         written = _insert_notifications(drafts, now, copies or EnglishCopies())
+        user_ids = {d.user_id for d in drafts}
         users = {
             pk: Addressee(pk, bool(email), bool(phone), tz, active)
             for pk, email, phone, tz, active in get_user_model()
-            .objects.filter(pk__in={d.user_id for d in drafts})
+            .objects.filter(**user_id_filter(user_ids, "pk"))
             .values_list(*USER_FIELDS)
+            if pk in user_ids
         }
         pairs = [
             Addressed(

@@ -18,13 +18,14 @@ def preferences_for(user_ids: Iterable[int]) -> dict[int, UserNotificationPrefer
     return {user_id: found.get(user_id) or defaults for user_id in ids}
 
 
-def user_id_filter(ids: set[int]) -> dict[str, object]:
-    """Filter keyword arguments selecting rows of these users. A dense set of ids (a keyset
-    page of users) becomes a range, two parameters instead of thousands: binding a long IN
-    list costs more than the query. Extra rows the range brings are dropped by the caller."""
+def user_id_filter(ids: set[int], field: str = "user_id") -> dict[str, object]:
+    """Filter keyword arguments selecting rows whose ``field`` is one of these user ids. A
+    dense set of ids (a keyset page of users) becomes a range, two parameters instead of
+    thousands: binding a long IN list costs more than the query. Extra rows the range
+    brings are dropped by the caller."""
     if ids and max(ids) - min(ids) < 4 * len(ids):
-        return {"user_id__gte": min(ids), "user_id__lte": max(ids)}
-    return {"user_id__in": ids}
+        return {f"{field}__gte": min(ids), f"{field}__lte": max(ids)}
+    return {f"{field}__in": ids}
 
 
 def get_preferences(user_id: int) -> UserNotificationPreferences:

@@ -268,6 +268,10 @@ NOTIFICATION_BATCH_SIZE = int_value("NOTIFICATION_BATCH_SIZE", 500, minimum=1)
 # Users (or schedules) per write when recording a send: one INSERT statement each for
 # recipients and deliveries, so bigger batches mean fewer round trips, at a little memory.
 NOTIFICATION_WRITE_BATCH_SIZE = int_value("NOTIFICATION_WRITE_BATCH_SIZE", 2000, minimum=1)
+# Threads writing a slot's reminder batches at once, each on its own PostgreSQL connection,
+# so that Python and the database work in parallel (medguard_backend/batch_writers.py);
+# 1 writes them one after the other. SQLite always writes in the caller's thread.
+BATCH_WRITER_THREADS = int_value("BATCH_WRITER_THREADS", 2, minimum=1)
 # Retries of temporary failures: exponential back-off with full jitter, then "failed".
 NOTIFICATION_MAX_ATTEMPTS = int_value("NOTIFICATION_MAX_ATTEMPTS", 5, minimum=1)
 NOTIFICATION_RETRY_BASE_SECONDS = int_value("NOTIFICATION_RETRY_BASE_SECONDS", 60, minimum=0)

@@ -152,6 +152,24 @@ def test_a_slot_run_concurrently_reminds_each_dose_once() -> None:
     assert Notification.objects.filter(event="medication_reminder").count() == 40
 
 
+@pytest.mark.django_db(transaction=True)
+def test_a_slot_written_by_writer_threads_reminds_each_dose_once(settings) -> None:
+    # Small batches, two writers (threads on PostgreSQL, the caller's thread on SQLite).
+    settings.NOTIFICATION_WRITE_BATCH_SIZE = 7
+    settings.BATCH_WRITER_THREADS = 2
+    for _ in range(30):
+        make_schedule(UserFactory())
+
+    first = reminders.send_slot_reminders("morning", now=at(MONDAY, 8, 0))
+    again = reminders.send_slot_reminders("morning", now=at(MONDAY, 8, 5))
+
+    assert (first.schedules, first.reminded, first.batches) == (30, 30, 5)
+    assert first.deliveries_queued == 60  # in-app and email each
+    assert (again.reminded, again.already_reminded) == (0, 30)
+    assert Dose.objects.count() == 30
+    assert Notification.objects.filter(event="medication_reminder").count() == 30
+
+
 def test_a_custom_time_is_reminded_by_the_dispatcher_within_a_minute(thandi) -> None:
     make_schedule(thandi, "custom", custom_time=datetime.time(9, 15))
 

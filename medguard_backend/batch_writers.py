@@ -1,0 +1,89 @@
+"""Independent batches written from a few threads, so Python and the database overlap.
+
+A slot's reminders are written batch by batch, each batch its own transaction: about half
+of a batch's time is Python preparing rows, half is PostgreSQL inserting them, one after
+the other. With two writer threads, each on its own database connection, one thread's
+Python runs while the other waits on PostgreSQL (which works in its own process, on the
+other core), and the slot finishes in about the longer of the two instead of their sum.
+
+Threads are used only where that is safe and useful: on PostgreSQL, outside a transaction
+(a writer's connection sees only committed rows, and a caller's transaction could not
+cover the writers' work) and with ``BATCH_WRITER_THREADS`` above 1. Otherwise each batch is
+written at once in the caller's thread, in order: SQLite (one writer at a time anyway),
+tests inside a transaction, a caller in an atomic block.
+
+The producer never runs more than a batch ahead of each writer (memory stays flat), and
+the first error stops the rest: later batches are dropped and the error is raised to the
+caller, whose batches already committed stay committed (each batch is whole or nothing).
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from collections.abc import Callable
+from types import TracebackType
+from typing import Generic, TypeVar
+
+from django.conf import settings
+from django.db import connection, connections
+
+Batch = TypeVar("Batch")
+_DONE = object()
+
+
+class BatchWriters(Generic[Batch]):
+    """``with BatchWriters(write) as writers: writers.submit(batch)`` for each batch."""
+
+    def __init__(self, write: Callable[[Batch], object], threads: int | None = None) -> None:
+        self._write = write
+        count = settings.BATCH_WRITER_THREADS if threads is None else threads
+        self.threaded = (
+            count > 1 and connection.vendor == "postgresql" and not connection.in_atomic_block
+        )
+        self._queue: queue.Queue[object] = queue.Queue(maxsize=count)
+        self._errors: list[BaseException] = []
+        self._threads = (
+            [threading.Thread(target=self._run, name=f"batch-writer-{i}") for i in range(count)]
+            if self.threaded
+            else []
+        )
+
+    def __enter__(self) -> BatchWriters[Batch]:
+        for thread in self._threads:
+            thread.start()
+        return self
+
+    def submit(self, batch: Batch) -> None:
+        if self._errors:
+            raise self._errors[0]
+        if self.threaded:
+            self._queue.put(batch)
+        else:
+            self._write(batch)
+
+    def _run(self) -> None:
+        try:
+            while (batch := self._queue.get()) is not _DONE:
+                if self._errors:
+                    continue  # drain: the producer must not block on a full queue
+                try:
+                    self._write(batch)  # type: ignore[arg-type]
+                except BaseException as error:  # re-raised in the caller's thread
+                    self._errors.append(error)
+        finally:
+            # This thread's own connection: Django closes only the request thread's.
+            connections.close_all()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        for _ in self._threads:
+            self._queue.put(_DONE)
+        for thread in self._threads:
+            thread.join()
+        if self._errors and exc is None:
+            raise self._errors[0]
