@@ -1,10 +1,12 @@
 """Set-based writes of recipients and deliveries, one statement per batch.
 
-On PostgreSQL each batch is one ``INSERT ... SELECT FROM jsonb_to_recordset(%s) ON
-CONFLICT DO NOTHING RETURNING``: a single round trip that plans once and skips repeats (the
-unique keys make a re-run send harmless), within reach of COPY's speed. The rows travel as
-one JSON document because json.dumps is C, while psycopg's client-side adaptation of large
-arrays costs more than the insert itself. Other databases (SQLite, the
+On PostgreSQL a batch is one statement (``insert_recipients_with_deliveries``): recipients
+are inserted from one JSON document with ``ON CONFLICT DO NOTHING RETURNING``, and in the
+same statement their deliveries, joined from the few delivery plans the batch's users
+share, so Python never handles a delivery row going in. One round trip that plans once and
+skips repeats (the unique keys make a re-run send harmless), within reach of COPY's speed.
+The rows travel as JSON because json.dumps is C, while psycopg's client-side adaptation of
+large arrays costs more than the insert itself. Other databases (SQLite, the
 embedded default) take Django's ``bulk_create``, which splits a batch into several
 statements by the database's parameter limit — still a fixed number per batch.
 """
@@ -55,6 +57,103 @@ class RecipientRow(NamedTuple):
     user_id: int
     in_app: bool
     created_at: datetime
+
+
+class DeliveryPlan(NamedTuple):
+    """One delivery a plan makes for each recipient that has it."""
+
+    channel: str
+    not_before: datetime
+    digest: bool
+    enqueued: bool  # due now: marked enqueued in the same write, published after commit
+
+
+def can_write_with_deliveries() -> bool:
+    return _postgres()
+
+
+def insert_recipients_with_deliveries(
+    rows: Sequence[tuple[RecipientRow, int]], plans: Sequence[Sequence[DeliveryPlan]], now: datetime
+) -> tuple[list[tuple[int, str, bool]], set[tuple[int, int]]]:
+    """PostgreSQL: insert recipient rows, each with the deliveries of its plan (an index
+    into ``plans``), in one statement. Returns the deliveries inserted, as (id, channel,
+    enqueued), and the (notification_id, user_id) pairs that had a recipient row already:
+    nothing is written for those (the caller completes them, see ``fanout``)."""
+    if not rows:
+        return [], set()
+    iso = _Timestamps()
+    recipients, deliveries = NotificationRecipient._meta.db_table, Delivery._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            WITH input AS (
+                SELECT * FROM jsonb_to_recordset(%(rows)s::jsonb)
+                    AS t(n bigint, u bigint, a boolean, c timestamptz, p int)
+            ), plans AS (
+                SELECT * FROM jsonb_to_recordset(%(plans)s::jsonb)
+                    AS t(p int, channel text, not_before timestamptz, digest boolean,
+                         enqueued boolean)
+            ), r AS (
+                INSERT INTO {recipients} (notification_id, user_id, status, in_app, created_at)
+                SELECT n, u, %(unread)s, a, c FROM input
+                ON CONFLICT (notification_id, user_id) DO NOTHING
+                RETURNING id, notification_id, user_id
+            ), d AS (
+                INSERT INTO {deliveries}
+                    (recipient_id, channel, not_before, digest, enqueued_at, status, attempts,
+                     provider_message_id, last_error, created_at, updated_at)
+                SELECT r.id, plans.channel, plans.not_before, plans.digest,
+                       CASE WHEN plans.enqueued THEN %(now)s::timestamptz END, %(pending)s, 0,
+                       '', '', %(now)s, %(now)s
+                FROM r JOIN input ON input.n = r.notification_id AND input.u = r.user_id
+                JOIN plans ON plans.p = input.p
+                ON CONFLICT (recipient_id, channel) DO NOTHING
+                RETURNING id, channel, enqueued_at IS NOT NULL AS enqueued
+            )
+            SELECT id, channel, enqueued, NULL, NULL FROM d
+            UNION ALL
+            SELECT NULL, NULL, NULL, n, u FROM input
+            WHERE NOT EXISTS (SELECT 1 FROM r WHERE r.notification_id = n AND r.user_id = u)
+            """,  # noqa: S608 - the table names come from model metadata, values are bound
+            {
+                "rows": json.dumps(
+                    [
+                        {
+                            "n": row.notification_id,
+                            "u": row.user_id,
+                            "a": row.in_app,
+                            "c": iso(row.created_at),
+                            "p": plan,
+                        }
+                        for row, plan in rows
+                    ]
+                ),
+                "plans": json.dumps(
+                    [
+                        {
+                            "p": index,
+                            "channel": delivery.channel,
+                            "not_before": iso(delivery.not_before),
+                            "digest": delivery.digest,
+                            "enqueued": delivery.enqueued,
+                        }
+                        for index, plan in enumerate(plans)
+                        for delivery in plan
+                    ]
+                ),
+                "unread": RecipientStatus.UNREAD,
+                "pending": DeliveryStatus.PENDING,
+                "now": now,
+            },
+        )
+        inserted: list[tuple[int, str, bool]] = []
+        existing: set[tuple[int, int]] = set()
+        for delivery_id, channel, enqueued, notification_id, user_id in cursor.fetchall():
+            if delivery_id is None:
+                existing.add((notification_id, user_id))
+            else:
+                inserted.append((delivery_id, channel, enqueued))
+    return inserted, existing
 
 
 def insert_recipients(rows: Sequence[RecipientRow]) -> dict[tuple[int, int], int]:

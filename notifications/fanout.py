@@ -22,7 +22,15 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from . import outbox
-from .bulk_writes import PlannedDelivery, RecipientRow, insert_deliveries, insert_recipients
+from .bulk_writes import (
+    DeliveryPlan,
+    PlannedDelivery,
+    RecipientRow,
+    can_write_with_deliveries,
+    insert_deliveries,
+    insert_recipients,
+    insert_recipients_with_deliveries,
+)
 from .models import Channel, Notification, PushDevice, UserNotificationPreferences
 from .policy import Action, Decision, decide
 from .preferences import preferences_for, user_id_filter
@@ -244,8 +252,9 @@ def record_batch(
 
     # Decide every (pair, channel) first: the in-app decision sets the recipient row's flag.
     # Users alike in what the policy reads share one plan, so most users cost a lookup.
-    plans_by_kind: dict[tuple[object, ...], tuple[list[tuple[str, Decision]], bool]] = {}
-    planned: list[tuple[Addressed, list[tuple[str, Decision]], bool]] = []
+    plans_by_kind: dict[tuple[object, ...], int] = {}
+    plans: list[Plan] = []
+    planned: list[tuple[Addressed, int]] = []
     for item in items:
         user = item.user
         prefs = preferences[user.id]
@@ -259,8 +268,8 @@ def record_batch(
             user.has_phone,
             has_push,
         )
-        plan = plans_by_kind.get(kind)
-        if plan is None:
+        index = plans_by_kind.get(kind)
+        if index is None:
             addresses = {
                 Channel.IN_APP: True,
                 Channel.EMAIL: user.has_email,
@@ -271,39 +280,43 @@ def record_batch(
                 (channel, decide_for(item, prefs, channel, addresses[Channel(channel)]))
                 for channel in channels
             ]
-            in_app = any(c == Channel.IN_APP and d.action is Action.SEND for c, d in decisions)
-            plan = plans_by_kind[kind] = (decisions, in_app)
-        planned.append((item, *plan))
+            index = plans_by_kind[kind] = len(plans)
+            plans.append(Plan.of(decisions))
+        planned.append((item, index))
+    result.recipients = len({(item.notification_id, item.user.id) for item, _ in planned})
 
-    recipient_ids = insert_recipients(
-        [
-            RecipientRow(item.notification_id, item.user.id, in_app, item.created_at)
-            for item, _, in_app in planned
-        ]
-    )
-    result.recipients = len(recipient_ids)
-
-    wanted: list[PlannedDelivery] = []
-    for item, plans, _ in planned:
-        for channel, decision in plans:
-            if decision.action is Action.SKIP:
-                counts = result.channels[channel]
-                counts.skipped += 1
-                counts.skipped_reasons[decision.reason] += 1
-                continue
-            wanted.append(
-                PlannedDelivery(
-                    recipient_id=recipient_ids[(item.notification_id, item.user.id)],
-                    channel=channel,
-                    not_before=decision.not_before,
-                    digest=decision.digest,
-                    # Marked enqueued in the same write: the on-commit hook publishes them,
-                    # and the sweeper re-publishes any whose message is lost.
-                    enqueued_at=now if decision.action is Action.SEND else None,
-                )
+    # What each plan skips is counted per plan, not per user.
+    for index, users in Counter(index for _, index in planned).items():
+        for channel, reason in plans[index].skipped:
+            counts = result.channels[channel]
+            counts.skipped += users
+            counts.skipped_reasons[reason] += users
+    rows = [
+        (
+            RecipientRow(item.notification_id, item.user.id, plans[index].in_app, item.created_at),
+            index,
+        )
+        for item, index in planned
+    ]
+    if can_write_with_deliveries():
+        inserted, existing = insert_recipients_with_deliveries(
+            rows, [plan.deliveries for plan in plans], now
+        )
+        if existing:
+            # A repeated send: those users had their recipient row; add only the
+            # deliveries they lack (a channel asked for this time), by the general path.
+            inserted += _complete_existing(
+                [(row, i) for row, i in rows if (row.notification_id, row.user_id) in existing],
+                plans,
+                now,
             )
-    inserted = insert_deliveries(wanted, now)
-    wanted_per_channel = Counter(p.channel for p in wanted)
+    else:
+        inserted = _complete_existing(rows, plans, now)
+
+    wanted_per_channel: Counter[str] = Counter()
+    for index, users in Counter(index for _, index in planned).items():
+        for delivery in plans[index].deliveries:
+            wanted_per_channel[delivery.channel] += users
     inserted_per_channel = Counter(channel for _, channel, _ in inserted)
     for channel, count in wanted_per_channel.items():
         duplicates = count - inserted_per_channel[channel]
@@ -320,3 +333,47 @@ def record_batch(
     if due_ids:
         transaction.on_commit(lambda: outbox.enqueue_deliveries(due_ids))
     return result
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What a send does for users alike in what the policy reads: the recipient row's
+    in-app flag, the deliveries to write, and the channels skipped (with why)."""
+
+    in_app: bool
+    deliveries: tuple[DeliveryPlan, ...]
+    skipped: tuple[tuple[str, str], ...]
+
+    @classmethod
+    def of(cls, decisions: Sequence[tuple[str, Decision]]) -> Plan:
+        return cls(
+            in_app=any(c == Channel.IN_APP and d.action is Action.SEND for c, d in decisions),
+            deliveries=tuple(
+                DeliveryPlan(channel, d.not_before, d.digest, d.action is Action.SEND)
+                for channel, d in decisions
+                if d.action is not Action.SKIP
+            ),
+            skipped=tuple((c, d.reason) for c, d in decisions if d.action is Action.SKIP),
+        )
+
+
+def _complete_existing(
+    rows: Sequence[tuple[RecipientRow, int]], plans: Sequence[Plan], now: datetime
+) -> list[tuple[int, str, bool]]:
+    """Recipients (inserted unless they exist) and then the deliveries they lack, in two
+    statements: SQLite's path, and PostgreSQL's for the rows of a repeated send."""
+    recipient_ids = insert_recipients([row for row, _ in rows])
+    return insert_deliveries(
+        [
+            PlannedDelivery(
+                recipient_id=recipient_ids[(row.notification_id, row.user_id)],
+                channel=delivery.channel,
+                not_before=delivery.not_before,
+                digest=delivery.digest,
+                enqueued_at=now if delivery.enqueued else None,
+            )
+            for row, index in rows
+            for delivery in plans[index].deliveries
+        ],
+        now,
+    )
