@@ -31,8 +31,11 @@ class Notification(models.Model):
     # Dates and times are stored as ISO 8601 strings and parsed back by the renderer.
     context = models.JSONField(_("context"), default=dict, blank=True, encoder=DjangoJSONEncoder)
     # The same key sent twice is one notification: retries and re-run tasks change nothing.
-    idempotency_key = models.CharField(
-        _("idempotency key"), max_length=200, unique=True, null=True, blank=True
+    # Unique by a constraint, not unique=True: that would add a second index for LIKE
+    # queries nobody makes, paid by every insert. NULL, not "", for "no key": the unique
+    # constraint must not take two keyless notifications for the same one.
+    idempotency_key = models.CharField(  # noqa: DJ001
+        _("idempotency key"), max_length=200, null=True, blank=True
     )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -41,6 +44,7 @@ class Notification(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
         verbose_name=_("created by"),
+        db_index=False,  # indexed below where set: reminders and alerts have no author
     )
     created_at = models.DateTimeField(_("created"), default=timezone.now, db_index=True)
 
@@ -48,6 +52,19 @@ class Notification(models.Model):
         ordering = ["-created_at", "-id"]
         verbose_name = _("notification")
         verbose_name_plural = _("notifications")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["idempotency_key"], name="one_notification_per_idempotency_key"
+            ),
+        ]
+        indexes = [
+            # For deleting a user (SET NULL): only the rows that name someone.
+            models.Index(
+                fields=["created_by"],
+                condition=models.Q(created_by__isnull=False),
+                name="notification_created_by_idx",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_notification_type_display()}: {self.title}"
