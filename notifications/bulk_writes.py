@@ -72,16 +72,55 @@ def can_write_with_deliveries() -> bool:
     return _postgres()
 
 
-def insert_recipients_with_deliveries(
-    rows: Sequence[tuple[RecipientRow, int]], plans: Sequence[Sequence[DeliveryPlan]], now: datetime
-) -> tuple[list[tuple[int, str, bool]], set[tuple[int, int]]]:
-    """PostgreSQL: insert recipient rows, each with the deliveries of its plan (an index
-    into ``plans``), in one statement. Returns the deliveries inserted, as (id, channel,
-    enqueued), and the (notification_id, user_id) pairs that had a recipient row already:
-    nothing is written for those (the caller completes them, see ``fanout``)."""
-    if not rows:
-        return [], set()
+class EncodedBatch(NamedTuple):
+    """A batch's recipient rows and delivery plans as the JSON documents the statement
+    takes (encoded ahead, possibly in another thread: see ``fanout``)."""
+
+    rows: str
+    plans: str
+
+
+def encode_batch(
+    rows: Sequence[tuple[RecipientRow, int]], plans: Sequence[Sequence[DeliveryPlan]]
+) -> EncodedBatch:
+    """``rows``: each recipient row with its plan, an index into ``plans``."""
     iso = _Timestamps()
+    return EncodedBatch(
+        rows=json.dumps(
+            [
+                {
+                    "n": row.notification_id,
+                    "u": row.user_id,
+                    "a": row.in_app,
+                    "c": iso(row.created_at),
+                    "p": plan,
+                }
+                for row, plan in rows
+            ]
+        ),
+        plans=json.dumps(
+            [
+                {
+                    "p": index,
+                    "channel": delivery.channel,
+                    "not_before": iso(delivery.not_before),
+                    "digest": delivery.digest,
+                    "enqueued": delivery.enqueued,
+                }
+                for index, plan in enumerate(plans)
+                for delivery in plan
+            ]
+        ),
+    )
+
+
+def insert_recipients_with_deliveries(
+    batch: EncodedBatch, now: datetime
+) -> tuple[list[tuple[int, str, bool]], set[tuple[int, int]]]:
+    """PostgreSQL: insert the recipient rows, each with the deliveries of its plan, in one
+    statement. Returns the deliveries inserted, as (id, channel, enqueued), and the
+    (notification_id, user_id) pairs that had a recipient row already: nothing is written
+    for those (the caller completes them, see ``fanout``)."""
     recipients, deliveries = NotificationRecipient._meta.db_table, Delivery._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute(
@@ -116,31 +155,8 @@ def insert_recipients_with_deliveries(
             WHERE NOT EXISTS (SELECT 1 FROM r WHERE r.notification_id = n AND r.user_id = u)
             """,  # noqa: S608 - the table names come from model metadata, values are bound
             {
-                "rows": json.dumps(
-                    [
-                        {
-                            "n": row.notification_id,
-                            "u": row.user_id,
-                            "a": row.in_app,
-                            "c": iso(row.created_at),
-                            "p": plan,
-                        }
-                        for row, plan in rows
-                    ]
-                ),
-                "plans": json.dumps(
-                    [
-                        {
-                            "p": index,
-                            "channel": delivery.channel,
-                            "not_before": iso(delivery.not_before),
-                            "digest": delivery.digest,
-                            "enqueued": delivery.enqueued,
-                        }
-                        for index, plan in enumerate(plans)
-                        for delivery in plan
-                    ]
-                ),
+                "rows": batch.rows,
+                "plans": batch.plans,
                 "unread": RecipientStatus.UNREAD,
                 "pending": DeliveryStatus.PENDING,
                 "now": now,

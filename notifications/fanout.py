@@ -21,12 +21,16 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from medguard_backend.batch_writers import ReadAhead
+
 from . import outbox
 from .bulk_writes import (
     DeliveryPlan,
+    EncodedBatch,
     PlannedDelivery,
     RecipientRow,
     can_write_with_deliveries,
+    encode_batch,
     insert_deliveries,
     insert_recipients,
     insert_recipients_with_deliveries,
@@ -170,7 +174,8 @@ def record_send(
     now = now or timezone.now()
     result = SendResult(notification, channels={name: ChannelCounts() for name in chosen})
     decisions = DecisionCache(now)
-    with transaction.atomic():
+
+    def prepared() -> Iterator[PreparedBatch]:
         for batch in user_batches(users, settings.NOTIFICATION_WRITE_BATCH_SIZE):
             pairs = [
                 Addressed(
@@ -182,7 +187,13 @@ def record_send(
                 )
                 for user in batch
             ]
-            result.merge(record_batch(pairs, chosen, now, decisions, notification))
+            yield prepare_batch(pairs, chosen, now, decisions, notification)
+
+    # The next batch is read and decided (in a thread, on PostgreSQL) while this one is
+    # written: all batches are written in this one transaction.
+    with ReadAhead(prepared()) as batches, transaction.atomic():
+        for batch in batches:
+            result.merge(write_batch(batch, now))
     return result
 
 
@@ -226,20 +237,30 @@ class DecisionCache:
         return decision
 
 
-def record_batch(
+@dataclass
+class PreparedBatch:
+    """A batch decided and encoded, not yet written: what ``prepare_batch`` hands to
+    ``write_batch``, possibly from another thread (``record_send``)."""
+
+    result: SendResult  # recipients and skips counted; the rest once written
+    rows: list[tuple[RecipientRow, int]]  # each recipient row with its plan
+    plans: list[Plan]
+    encoded: EncodedBatch | None  # PostgreSQL's statement input, ready
+
+
+def prepare_batch(
     items: Sequence[Addressed],
     channels: tuple[str, ...],
     now: datetime,
     decide_for: DecisionCache,
     notification: Notification | None = None,
-) -> SendResult:
-    """Recipients and deliveries for one batch of (notification, user) pairs, in a fixed
-    number of queries: preferences, push devices, one recipients write, one deliveries
-    write. Must run inside a transaction; the due deliveries are published on commit."""
+) -> PreparedBatch:
+    """Decide one batch of (notification, user) pairs and encode its rows: two reads
+    (preferences, push devices), no writes."""
     result = SendResult(notification, channels={name: ChannelCounts() for name in channels})
     items = [item for item in items if item.user.is_active]
     if not items:
-        return result
+        return PreparedBatch(result, [], [], None)
     user_ids = {item.user.id for item in items}
     preferences = preferences_for(user_ids)
     push_owners: set[int] = set()
@@ -298,10 +319,22 @@ def record_batch(
         )
         for item, index in planned
     ]
-    if can_write_with_deliveries():
-        inserted, existing = insert_recipients_with_deliveries(
-            rows, [plan.deliveries for plan in plans], now
-        )
+    encoded = (
+        encode_batch(rows, [plan.deliveries for plan in plans])
+        if can_write_with_deliveries()
+        else None
+    )
+    return PreparedBatch(result, rows, plans, encoded)
+
+
+def write_batch(prepared: PreparedBatch, now: datetime) -> SendResult:
+    """Write a prepared batch: on PostgreSQL one statement for its recipients and their
+    deliveries. Must run inside a transaction; the due deliveries are published on commit."""
+    result, rows, plans = prepared.result, prepared.rows, prepared.plans
+    if not rows:
+        return result
+    if prepared.encoded is not None:
+        inserted, existing = insert_recipients_with_deliveries(prepared.encoded, now)
         if existing:
             # A repeated send: those users had their recipient row; add only the
             # deliveries they lack (a channel asked for this time), by the general path.
@@ -314,7 +347,7 @@ def record_batch(
         inserted = _complete_existing(rows, plans, now)
 
     wanted_per_channel: Counter[str] = Counter()
-    for index, users in Counter(index for _, index in planned).items():
+    for index, users in Counter(index for _, index in rows).items():
         for delivery in plans[index].deliveries:
             wanted_per_channel[delivery.channel] += users
     inserted_per_channel = Counter(channel for _, channel, _ in inserted)
@@ -333,6 +366,19 @@ def record_batch(
     if due_ids:
         transaction.on_commit(lambda: outbox.enqueue_deliveries(due_ids))
     return result
+
+
+def record_batch(
+    items: Sequence[Addressed],
+    channels: tuple[str, ...],
+    now: datetime,
+    decide_for: DecisionCache,
+    notification: Notification | None = None,
+) -> SendResult:
+    """Recipients and deliveries for one batch of (notification, user) pairs, in a fixed
+    number of queries: preferences, push devices, and one write (on PostgreSQL). Must run
+    inside a transaction; the due deliveries are published on commit."""
+    return write_batch(prepare_batch(items, channels, now, decide_for, notification), now)
 
 
 @dataclass(frozen=True)

@@ -1,13 +1,18 @@
-"""Batches written from writer threads on PostgreSQL, in the caller's thread elsewhere."""
+"""Batches written from writer threads, or read ahead in a reader thread, on PostgreSQL;
+in the caller's thread elsewhere."""
 
 from __future__ import annotations
 
+import itertools
 import threading
+import time
+from collections.abc import Iterator
 
 import pytest
 from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 
-from medguard_backend.batch_writers import BatchWriters
+from accounts.models import User
+from medguard_backend.batch_writers import BatchWriters, ReadAhead
 from medguard_backend.testing.factories import UserFactory
 from notifications.models import Notification
 
@@ -96,3 +101,66 @@ def test_a_writer_closes_its_connection_when_done() -> None:
     if ON_POSTGRESQL:
         assert opened
         assert all(wrapper.connection is None for wrapper in opened)  # type: ignore[attr-defined]
+
+
+def numbered_users(count: int) -> Iterator[list[str]]:
+    """Reads committed users, a page at a time (what a reader thread does for a fan-out)."""
+    for start in range(0, count, 2):
+        yield list(
+            User.objects.order_by("username").values_list("username", flat=True)[start : start + 2]
+        )
+
+
+def test_read_ahead_yields_every_batch_in_order() -> None:
+    names = sorted(UserFactory().username for _ in range(5))
+
+    with ReadAhead(numbered_users(5), 2) as batches:
+        pages = list(batches)
+
+    assert [name for page in pages for name in page] == names
+    assert len(pages) == 3
+
+
+def test_read_ahead_raises_the_readers_error_in_the_caller() -> None:
+    def failing() -> Iterator[int]:
+        yield 1
+        raise LookupError("no such page")
+
+    seen = []
+    with pytest.raises(LookupError, match="no such page"), ReadAhead(failing(), 2) as batches:
+        seen.extend(batches)
+
+    assert seen == [1]
+
+
+def test_read_ahead_stops_its_reader_when_the_caller_fails() -> None:
+    produced = []
+
+    def endless() -> Iterator[int]:
+        for number in itertools.count():
+            produced.append(number)
+            yield number
+
+    def write_until_failure(batches: Iterator[int]) -> None:
+        for number in batches:
+            if number == 2:
+                raise RuntimeError("the writer failed")
+
+    with pytest.raises(RuntimeError), ReadAhead(endless(), 2) as batches:
+        write_until_failure(batches)
+
+    count = len(produced)
+    time.sleep(0.3)
+    assert len(produced) == count  # the reader has stopped
+    assert count <= 5  # and never ran far ahead
+
+
+def test_read_ahead_inside_a_transaction_reads_in_the_callers_thread() -> None:
+    with transaction.atomic():
+        UserFactory()  # not committed: only this connection sees it
+        ahead = ReadAhead(numbered_users(1), 2)
+        with ahead as batches:
+            pages = list(batches)
+
+    assert ahead.threaded is False
+    assert [len(page) for page in pages] == [1]

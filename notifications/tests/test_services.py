@@ -276,3 +276,29 @@ def test_a_1000_recipient_send_runs_a_constant_number_of_queries_per_batch(setti
         assert per_batch == 4
     assert Delivery.objects.filter(channel="email").count() == 1000
     assert Delivery.objects.filter(channel="in_app").count() == 1000
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_broadcast_read_ahead_batch_by_batch_reaches_every_user_once(settings) -> None:
+    # Outside a transaction on PostgreSQL, the next batch is read and decided in a reader
+    # thread while this one is written (elsewhere, in turn): the outcome is the same.
+    settings.NOTIFICATION_WRITE_BATCH_SIZE = 7
+    User = get_user_model()
+    for _ in range(30):
+        UserFactory()
+    PreferencesFactory(user=UserFactory(), email_notifications_enabled=False)
+    notification = NotificationService.create_notification(
+        "Pharmacy closed", "Closed on Monday.", "system", "medium", target_users=[]
+    )
+
+    first = NotificationService.send_notification_to_users(User.objects.all(), notification)
+    again = NotificationService.send_notification_to_users(User.objects.all(), notification)
+
+    assert first.recipients == 31
+    assert first.channels["in_app"].queued == 31
+    assert first.channels["email"].queued == 30
+    assert first.channels["email"].skipped_reasons == {"channel_disabled": 1}
+    assert again.queued == 0
+    assert again.channels["in_app"].skipped_reasons == {"duplicate": 31}
+    assert NotificationRecipient.objects.filter(notification=notification).count() == 31
+    assert Delivery.objects.filter(recipient__notification=notification).count() == 61
