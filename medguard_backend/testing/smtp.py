@@ -18,6 +18,7 @@ import email.message
 import email.policy
 import socket
 import threading
+import time
 import weakref
 from collections.abc import Iterator
 from email.parser import BytesParser
@@ -60,6 +61,7 @@ class SMTPTestServer:
         self._hold_index: int | None = None
         self._holding = threading.Event()
         self._released = threading.Event()
+        self._client_killed = False
         self._controller: Controller | None = None
         self._sessions: list[SMTP] = []
 
@@ -95,6 +97,7 @@ class SMTPTestServer:
         held message is not stored."""
         self._holding.clear()
         self._released.clear()
+        self._client_killed = False
         with self._changed:
             self._hold_index = self._data_count + count
 
@@ -102,7 +105,12 @@ class SMTPTestServer:
         if not self._holding.wait(timeout):
             raise AssertionError(f"no message was held within {timeout}s")
 
-    def release(self) -> None:
+    def release(self, *, client_killed: bool = False) -> None:
+        """Let the held message go on. ``client_killed``: its client was killed, so wait
+        (up to 10 s) for the server to see the connection close before answering:
+        SIGKILL returns before a process's sockets are closed, and the answer must not
+        depend on which of the two the event loop happens to notice first."""
+        self._client_killed = client_killed
         self._released.set()
 
     def drop_connections(self) -> None:
@@ -174,6 +182,11 @@ class SMTPTestServer:
             # thread, and other sessions must keep being served meanwhile. A client that
             # disconnects cancels this coroutine, and the message is never stored.
             while not self._released.is_set():
+                await asyncio.sleep(0.02)
+            deadline = time.monotonic() + (10 if self._client_killed else 0)
+            while self._client_killed and time.monotonic() < deadline:
+                if server.transport is None or server.transport.is_closing():
+                    break
                 await asyncio.sleep(0.02)
             if server.transport is None or server.transport.is_closing():
                 return "451 4.3.0 client went away; message not accepted"
