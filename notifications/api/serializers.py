@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import datetime
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from datetime import tzinfo
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils import timezone
 from rest_framework import serializers
 
 from notifications.models import (
@@ -92,31 +94,48 @@ class InboxItemSerializer(serializers.Serializer):
     )
 
     def to_representation(self, instance: InboxItem) -> dict[str, Any]:
-        # The fields above, written out: DRF's generic path (a dotted source walked per
-        # field, 11 fields per item) cost about 1 ms of a 12 ms page in bench/api.py.
-        # Datetimes still go through DRF's own field, so the format cannot drift.
-        recipient = instance.recipient
-        notification = recipient.notification
-        return {
-            "id": recipient.notification_id,
-            "title": instance.title,
-            "content": instance.content,
-            "type": notification.notification_type,
-            "priority": notification.priority,
-            "status": recipient.status,
-            "require_acknowledgment": notification.require_acknowledgment,
-            "created": _DATETIME.to_representation(recipient.created_at),
-            "read_at": _optional_datetime(recipient.read_at),
-            "acknowledged_at": _optional_datetime(recipient.acknowledged_at),
-            "dismissed_at": _optional_datetime(recipient.dismissed_at),
-        }
+        return inbox_item_data(instance, timezone.get_current_timezone())
+
+
+def inbox_items_data(items: Sequence[InboxItem]) -> list[dict[str, Any]]:
+    """``InboxItemSerializer(items, many=True).data``, without DRF's per-item machinery:
+    a list serializer and a dotted source walked per field cost more than half a
+    millisecond of a 20-item page (bench/api.py)."""
+    zone = timezone.get_current_timezone()
+    return [inbox_item_data(item, zone) for item in items]
+
+
+def inbox_item_data(item: InboxItem, zone: tzinfo) -> dict[str, Any]:
+    """The fields of ``InboxItemSerializer``, written out."""
+    recipient = item.recipient
+    notification = recipient.notification
+    return {
+        "id": recipient.notification_id,
+        "title": item.title,
+        "content": item.content,
+        "type": notification.notification_type,
+        "priority": notification.priority,
+        "status": recipient.status,
+        "require_acknowledgment": notification.require_acknowledgment,
+        "created": _iso(recipient.created_at, zone),
+        "read_at": _iso(recipient.read_at, zone),
+        "acknowledged_at": _iso(recipient.acknowledged_at, zone),
+        "dismissed_at": _iso(recipient.dismissed_at, zone),
+    }
 
 
 _DATETIME = serializers.DateTimeField()
 
 
-def _optional_datetime(value: datetime.datetime | None) -> str | None:
-    return None if value is None else _DATETIME.to_representation(value)
+def _iso(value: datetime.datetime | None, zone: tzinfo) -> str | None:
+    """As DRF's DateTimeField writes it (ISO 8601 in the current time zone, UTC as "Z"),
+    in a fifth of the time: the zone is looked up once per page, not per field."""
+    if value is None:
+        return None
+    if value.tzinfo is None:  # never from the database with USE_TZ; DRF decides then
+        return str(_DATETIME.to_representation(value))
+    text = value.astimezone(zone).isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
 
 
 class UnreadCountSerializer(serializers.Serializer):

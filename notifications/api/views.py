@@ -26,6 +26,7 @@ from .serializers import (
     MarkAllReadSerializer,
     UnreadCountSerializer,
     inbox_filters,
+    inbox_items_data,
 )
 
 TAG = "notifications"
@@ -71,7 +72,7 @@ class InboxListView(ApiView, GenericAPIView):
             notification_type=filters["type"],
         )
         items = render_items(page, caller(request))
-        return paginator.get_paginated_response(InboxItemSerializer(items, many=True).data)
+        return paginator.get_paginated_response(inbox_items_data(items))
 
 
 class StateChangeView(ApiView):

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import datetime
+from zoneinfo import ZoneInfo
+
 import pytest
 from django.utils import timezone
 
@@ -330,3 +333,23 @@ def test_unread_count_and_mark_all_read_count_only_the_callers(api, patient, oth
     assert marked_again.json() == {"updated": 0}
     assert NotificationRecipient.objects.filter(status="unread").get().user == other_patient
     assert NotificationRecipient.objects.filter(read_at__lte=timezone.now()).count() == 2
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        datetime.datetime(2026, 11, 28, 6, 0, tzinfo=datetime.UTC),
+        datetime.datetime(2026, 11, 28, 6, 0, 0, 123456, tzinfo=datetime.UTC),
+        datetime.datetime(2026, 3, 1, 23, 59, 59, tzinfo=ZoneInfo("Europe/London")),
+    ],
+)
+@pytest.mark.parametrize("zone", ["Africa/Johannesburg", "UTC"])
+def test_item_times_are_written_exactly_as_drf_writes_them(value, zone) -> None:
+    from rest_framework.fields import DateTimeField
+
+    from notifications.api.serializers import _iso
+
+    with timezone.override(zone):
+        assert _iso(value, timezone.get_current_timezone()) == DateTimeField().to_representation(
+            value
+        )
