@@ -245,6 +245,7 @@ class PreparedBatch:
     result: SendResult  # recipients and skips counted; the rest once written
     rows: list[tuple[RecipientRow, int]]  # each recipient row with its plan
     plans: list[Plan]
+    uses: Counter[int]  # recipient rows per plan
     encoded: EncodedBatch | None  # PostgreSQL's statement input, ready
 
 
@@ -260,7 +261,7 @@ def prepare_batch(
     result = SendResult(notification, channels={name: ChannelCounts() for name in channels})
     items = [item for item in items if item.user.is_active]
     if not items:
-        return PreparedBatch(result, [], [], None)
+        return PreparedBatch(result, [], [], Counter(), None)
     user_ids = {item.user.id for item in items}
     preferences = preferences_for(user_ids)
     push_owners: set[int] = set()
@@ -306,8 +307,9 @@ def prepare_batch(
         planned.append((item, index))
     result.recipients = len({(item.notification_id, item.user.id) for item, _ in planned})
 
-    # What each plan skips is counted per plan, not per user.
-    for index, users in Counter(index for _, index in planned).items():
+    # What each plan skips (and, once written, wants) is counted per plan, not per user.
+    uses = Counter(index for _, index in planned)
+    for index, users in uses.items():
         for channel, reason in plans[index].skipped:
             counts = result.channels[channel]
             counts.skipped += users
@@ -324,7 +326,7 @@ def prepare_batch(
         if can_write_with_deliveries()
         else None
     )
-    return PreparedBatch(result, rows, plans, encoded)
+    return PreparedBatch(result, rows, plans, uses, encoded)
 
 
 def write_batch(prepared: PreparedBatch, now: datetime) -> SendResult:
@@ -347,7 +349,7 @@ def write_batch(prepared: PreparedBatch, now: datetime) -> SendResult:
         inserted = _complete_existing(rows, plans, now)
 
     wanted_per_channel: Counter[str] = Counter()
-    for index, users in Counter(index for _, index in rows).items():
+    for index, users in prepared.uses.items():
         for delivery in plans[index].deliveries:
             wanted_per_channel[delivery.channel] += users
     inserted_per_channel = Counter(channel for _, channel, _ in inserted)

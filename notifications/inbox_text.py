@@ -60,9 +60,17 @@ def forget(**_: Any) -> None:
         _texts.clear()
 
 
-def _key(
-    notification: Notification | PageNotification, user: User, overrides: TemplateOverrides
-) -> Hashable:
+def _reader_key(user: User, overrides: TemplateOverrides) -> tuple[object, ...]:
+    """What a text depends on besides the notification: the same for a whole page."""
+    return (
+        language_of(user),
+        str(user.timezone),
+        user.first_name or user.get_username(),
+        overrides.fingerprint,
+    )
+
+
+def _key(notification: Notification | PageNotification, reader: tuple[object, ...]) -> Hashable:
     return (
         notification.pk,
         notification.event,
@@ -71,10 +79,7 @@ def _key(
         notification.priority,
         notification.notification_type,
         notification.require_acknowledgment,
-        language_of(user),
-        str(user.timezone),
-        user.first_name or user.get_username(),
-        overrides.fingerprint,
+        *reader,
     )
 
 
@@ -84,9 +89,10 @@ def in_app_texts(
     """The (title, content) ``user`` sees for each of ``notifications`` (models, or a
     page's lighter copies, rendered from a model built only when not kept), in order."""
     overrides = current_overrides()
+    reader = _reader_key(user, overrides)
     texts = []
     for notification in notifications:
-        key = _key(notification, user, overrides)
+        key = _key(notification, reader)
         with _lock:
             text = _texts.get(key)
         if text is None:

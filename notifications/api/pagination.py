@@ -123,12 +123,13 @@ class InboxCursorPagination(BoundedCursorPagination):
         return str(self.encode_cursor(cursor))
 
     def decode_cursor(self, request: Request) -> Cursor | None:
+        invalid = ValidationError({self.cursor_query_param: [_("Invalid cursor")]})
         try:
             cursor = CursorPagination.decode_cursor(self, request)
         except NotFound:
-            cursor = Cursor(offset=1, reverse=False, position=None)  # refused just below
+            raise invalid from None
         if cursor is not None and (cursor.offset or _position(cursor) is None):
-            raise ValidationError({self.cursor_query_param: [_("Invalid cursor")]})
+            raise invalid
         return cursor
 
 
