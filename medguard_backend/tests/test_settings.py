@@ -71,6 +71,7 @@ def test_prod_refuses_to_start_without_allowed_hosts() -> None:
         ("REDIS_URL", "http://localhost:6379/1"),
         ("EMAIL_PORT", "twenty-five"),
         ("EMAIL_USE_TLS", "perhaps"),
+        ("DATABASE_PREPARED_STATEMENTS", "perhaps"),
         ("WAGTAILADMIN_BASE_URL", "localhost:8000"),
     ],
 )
@@ -103,6 +104,30 @@ def test_the_celery_command_also_stops_with_one_line_naming_the_variable() -> No
     assert result.returncode != 0
     [line] = result.stderr.strip().splitlines()
     assert line.startswith("configuration error: DATABASE_URL")
+
+
+@pytest.mark.parametrize(
+    ("setting", "threshold"), [({}, "5"), ({"DATABASE_PREPARED_STATEMENTS": "false"}, "None")]
+)
+def test_postgresql_keeps_statements_prepared_unless_told_not_to(
+    setting: dict[str, str], threshold: str
+) -> None:
+    code = (
+        "from django.conf import settings; d = settings.DATABASES['default']; "
+        "print(d['ENGINE'], d['CONN_HEALTH_CHECKS'], d['OPTIONS'])"
+    )
+    result = run_manage(
+        "shell",
+        "--no-imports",
+        "-c",
+        code,
+        DATABASE_URL="postgres://postgres@127.0.0.1:5432/anything",
+        **setting,
+    )
+    assert result.stdout.strip() == (
+        "medguard_backend.postgres True "
+        f"{{'server_side_binding': True, 'prepare_threshold': {threshold}}}"
+    ), result.stderr
 
 
 def test_site_base_url_is_an_alias_for_the_seeds_wagtail_variable() -> None:

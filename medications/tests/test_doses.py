@@ -9,8 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from django.conf import settings
-from django.db import connections
+from django.db import connection, connections
 from django.utils import translation
 
 from medguard_backend.testing.factories import UserFactory
@@ -19,7 +18,7 @@ from medications.models import Dose, Supply
 from medications.tests.factories import DoseFactory, ScheduleFactory, SupplyFactory
 
 NOW = datetime.datetime(2026, 3, 10, 6, 5, tzinfo=datetime.UTC)
-ON_POSTGRESQL = settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
+ON_POSTGRESQL = connection.vendor == "postgresql"
 
 
 @pytest.fixture

@@ -12,7 +12,9 @@ from rest_framework.authtoken.models import Token
 from rest_framework.request import Request
 from rest_framework.test import APIClient
 
-from notifications.api.throttles import UserThrottle, WriteRateThrottle
+from django_redis.cache import RedisCache
+
+from notifications.api.throttles import LocalBatches, UserThrottle, WriteRateThrottle
 from notifications.models import UserNotificationPreferences
 
 pytestmark = pytest.mark.django_db
@@ -87,6 +89,70 @@ def test_concurrent_requests_are_each_counted_against_the_budget(patient, monkey
 
     assert allowed.count(True) == 40
     assert allowed.count(False) == 20
+
+
+def in_a_process(batches: LocalBatches, **attributes: object) -> type[UserThrottle]:
+    """UserThrottle as one server process runs it: with its own local counts."""
+    return type("ProcessThrottle", (UserThrottle,), {"local_batches": batches, **attributes})
+
+
+def read_request(user) -> Request:
+    request = Request(RequestFactory().get("/api/notifications/"))
+    request.user = user
+    return request
+
+
+@pytest.fixture
+def budget_600_a_minute(monkeypatch):
+    monkeypatch.setitem(UserThrottle.THROTTLE_RATES, "user", "600/min")
+    cache.clear()
+
+
+def test_a_busy_client_is_counted_in_batches_of_ten(patient, budget_600_a_minute):
+    throttle = in_a_process(LocalBatches(size=10, max_delay=60))
+    request = read_request(patient)
+
+    assert all(throttle().allow_request(request, None) for _ in range(25))
+    # Added to the shared count at requests 1, 11 and 21; four wait for the next batch.
+    assert cache.get(throttle().get_cache_key(request, None)) == 21
+
+
+def test_processes_counting_in_batches_share_one_budget(patient, budget_600_a_minute):
+    first, second = (in_a_process(LocalBatches(size=10, max_delay=60)) for _ in range(2))
+    request = read_request(patient)
+
+    allowed = [
+        process().allow_request(request, None) for _ in range(400) for process in (first, second)
+    ]
+
+    # The other process's unshared batch (at most 9) is the most it can overshoot by.
+    assert 600 <= allowed.count(True) <= 609
+    assert not any(allowed[-100:])
+
+
+def test_a_refusal_is_checked_against_the_shared_count(patient, budget_600_a_minute):
+    throttle = in_a_process(LocalBatches(size=10, max_delay=60))
+    request = read_request(patient)
+    assert [throttle().allow_request(request, None) for _ in range(601)].count(True) == 600
+
+    cache.clear()  # the window ends
+
+    # The process still counts 600 of its own, but asks before refusing.
+    assert throttle().allow_request(request, None)
+
+
+def test_an_unreachable_cache_does_not_take_the_api_down(patient, budget_600_a_minute):
+    unreachable = RedisCache(
+        "redis://127.0.0.1:1/0", {"OPTIONS": {"IGNORE_EXCEPTIONS": True}}
+    )  # nothing listens on port 1: refused at once
+    request = read_request(patient)
+    batched = in_a_process(LocalBatches(), cache=unreachable)
+    exact = type("ExactThrottle", (WriteRateThrottle,), {"cache": unreachable})
+    write = Request(RequestFactory().post("/api/notifications/mark-all-read/"))
+    write.user = patient
+
+    assert all(batched().allow_request(request, None) for _ in range(30))
+    assert all(exact().allow_request(write, None) for _ in range(3))
 
 
 def test_a_deactivated_users_token_is_a_401(api_client_for, patient):
