@@ -24,7 +24,12 @@ from typing import Any
 
 from django.db import connection
 
-from medguard_backend.db_rows import Conversion, conversions, converted
+from medguard_backend.db_rows import (
+    Conversion,
+    conversions,
+    converted,
+    read_timestamps_natively,
+)
 
 from .models import Notification, NotificationRecipient, RecipientStatus
 
@@ -181,6 +186,7 @@ def read_page(
         ]
     params.append(limit)
     with connection.cursor() as cursor:
+        read_timestamps_natively(cursor)
         cursor.execute(sql, params)
         rows = cursor.fetchall()
     row_conversions = _conversions(connection.vendor)

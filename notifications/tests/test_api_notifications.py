@@ -75,6 +75,21 @@ def test_list_shows_only_the_callers_notifications_newest_first(api, patient, ot
     }
 
 
+def test_listed_times_are_the_stored_instants_written_as_drf_writes_them(api, patient):
+    from rest_framework.fields import DateTimeField
+
+    notification = notify(patient, "Read one")
+    api.post(f"/api/notifications/{notification.pk}/mark-read/")
+    stored = NotificationRecipient.objects.get(notification=notification, user=patient)
+
+    [item] = api.get("/api/notifications/").json()["results"]
+
+    assert stored.read_at is not None and stored.read_at.microsecond  # a full timestamp
+    assert item["created"] == DateTimeField().to_representation(stored.created_at)
+    assert item["read_at"] == DateTimeField().to_representation(stored.read_at)
+    assert item["acknowledged_at"] is None
+
+
 def test_seed_example_filters_unread_medication_notifications(api, patient):
     wanted = notify(patient, "Take your pill")
     read = notify(patient, "Already read")
