@@ -107,9 +107,8 @@ class LocalBatches:
         self._counts: dict[str, _KeyCount] = {}
         self._lock = threading.Lock()
 
-    def allow(self, throttle: CountingRateThrottle) -> bool:
-        key, budget, now = throttle.key, throttle.num_requests, time.monotonic()
-        assert key is not None  # set by allow_request before it asks
+    def allow(self, throttle: CountingRateThrottle, key: str) -> bool:
+        budget, now = throttle.num_requests, time.monotonic()
         with self._lock:
             count = self._counts.get(key)
             if (
@@ -158,7 +157,7 @@ class UserThrottle(UserRateThrottle, CountingRateThrottle):
         if self.key is None:
             return True
         self.now = self.timer()
-        return self.local_batches.allow(self)
+        return self.local_batches.allow(self, self.key)
 
 
 class WriteRateThrottle(UserRateThrottle, CountingRateThrottle):

@@ -84,7 +84,7 @@ def test_listed_times_are_the_stored_instants_written_as_drf_writes_them(api, pa
 
     [item] = api.get("/api/notifications/").json()["results"]
 
-    assert stored.read_at is not None and stored.read_at.microsecond  # a full timestamp
+    assert stored.read_at is not None
     assert item["created"] == DateTimeField().to_representation(stored.created_at)
     assert item["read_at"] == DateTimeField().to_representation(stored.read_at)
     assert item["acknowledged_at"] is None

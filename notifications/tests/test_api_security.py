@@ -8,11 +8,10 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from django.core.cache import cache
 from django.test import RequestFactory
+from django_redis.cache import RedisCache
 from rest_framework.authtoken.models import Token
 from rest_framework.request import Request
 from rest_framework.test import APIClient
-
-from django_redis.cache import RedisCache
 
 from notifications.api.throttles import LocalBatches, UserThrottle, WriteRateThrottle
 from notifications.models import UserNotificationPreferences
