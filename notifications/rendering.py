@@ -7,35 +7,30 @@ inside the recipient's language and time zone (as Zulip renders push notificatio
 worker), so the same dose reads "08:00" in Johannesburg and "06:00" in London, in English or
 Afrikaans, with South African date formats (``medguard_backend.formats``).
 
-Two template engines share the project's template directories: text parts (in-app, subject,
-plain-text email, SMS, push) are rendered without HTML escaping, because an apostrophe in an
-SMS must stay an apostrophe; ``email.html`` is rendered with autoescaping, because titles,
-content, medication names and instructions are typed by people.
+The event's facts are read back into their types by ``event_facts``; the admin's edits and
+the two template engines (text parts unescaped, ``email.html`` autoescaped) live in
+``template_overrides``.
 """
 
 from __future__ import annotations
 
-import datetime
-import functools
 import logging
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
-from django.template import Context, TemplateDoesNotExist, TemplateSyntaxError, engines
-from django.template.backends.django import DjangoTemplates
+from django.template import Context, TemplateDoesNotExist
 from django.template.base import Template
-from django.template.engine import Engine
 from django.utils import timezone, translation
-from django.utils.dateparse import parse_date, parse_datetime
 
+from .event_facts import event_context
 from .events import EVENTS
-from .models import Channel, Notification, NotificationTemplate, TemplatePart
+from .models import Channel, Notification, TemplatePart
 from .sms_text import fit_single_sms, gsm7
+from .template_overrides import TemplateOverrides, is_html, template_engine
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -74,11 +69,6 @@ FALLBACK_PART: dict[TemplatePart, TemplatePart] = {
     TemplatePart.EMAIL_TEXT: TemplatePart.CONTENT,
 }
 
-# Context keys that say which medicine a person takes. Removed, not blanked, when the
-# recipient did not choose to see them, so that no template (file or admin override) can
-# print them on a lock screen or in an SMS.
-MEDICATION_KEYS = ("medication_name", "dosage", "instructions")
-
 
 @dataclass(frozen=True)
 class RenderedMessage:
@@ -106,89 +96,7 @@ _FIELD_OF_PART: dict[TemplatePart, str] = {
 }
 
 
-# --- Engines and templates --------------------------------------------------------------------
-
-
-@functools.cache
-def _engine(*, autoescape: bool) -> Engine:
-    """An engine with the project's template directories and loaders (so a project-level
-    ``templates/notifications/...`` file still overrides the app's), differing only in
-    autoescaping."""
-    project = cast(DjangoTemplates, engines["django"]).engine
-    return Engine(
-        dirs=project.dirs,
-        loaders=project.loaders,
-        libraries=project.libraries,
-        debug=project.debug,
-        string_if_invalid=project.string_if_invalid,
-        file_charset=project.file_charset,
-        autoescape=autoescape,
-    )
-
-
-def _is_html(part: str) -> bool:
-    return part == TemplatePart.EMAIL_HTML
-
-
-class TemplateOverrides:
-    """Active ``NotificationTemplate`` rows (admin-edited) for some events, loaded in ONE
-    query; each is compiled the first time it is asked for."""
-
-    def __init__(self, bodies: Mapping[tuple[str, str, str], str]) -> None:
-        self._bodies = dict(bodies)
-        self._compiled: dict[tuple[str, str, str], Template | None] = {}
-        # Equal for equal sets of overrides: part of the key of every cached rendering.
-        self.fingerprint = hash(frozenset(self._bodies.items()))
-
-    @classmethod
-    def load(cls, events: Iterable[str] | None = None) -> TemplateOverrides:
-        """The overrides of ``events``, or of every event when ``None``."""
-        rows = NotificationTemplate.objects.filter(active=True)
-        if events is not None:
-            rows = rows.filter(event__in=set(events))
-        return cls(
-            {
-                (event, language, part): body
-                for event, language, part, body in rows.values_list(
-                    "event", "language", "part", "body"
-                )
-            }
-        )
-
-    @classmethod
-    def empty(cls) -> TemplateOverrides:
-        return cls({})
-
-    def get(self, event: str, language: str, part: str) -> Template | None:
-        key = (event, language, str(part))
-        if key not in self._compiled:
-            self._compiled[key] = self._compile(key)
-        return self._compiled[key]
-
-    def _compile(self, key: tuple[str, str, str]) -> Template | None:
-        body = self._bodies.get(key)
-        # An empty message is never what an editor meant: the file is used instead.
-        if body is None or not body.strip():
-            return None
-        event, language, part = key
-        try:
-            return Template(
-                body,
-                engine=_engine(autoescape=_is_html(part)),
-                name=f"NotificationTemplate {event}/{language}/{part}",
-            )
-        except (TemplateSyntaxError, TemplateDoesNotExist):
-            # The admin form validates syntax, but a row can arrive by other ways (a
-            # fixture, the shell, a template it extends being removed). A broken edit must
-            # not stop reminders: the file is used and the row is reported.
-            logger.warning(
-                "notification template override %s/%s/%s does not compile; using the file",
-                event,
-                language,
-                part,
-                exc_info=True,
-            )
-            return None
+# --- Templates --------------------------------------------------------------------------------
 
 
 def _template(
@@ -203,7 +111,7 @@ def _template(
         if override is not None:
             return override
         try:
-            return _engine(autoescape=_is_html(candidate)).get_template(
+            return template_engine(autoescape=is_html(candidate)).get_template(
                 f"notifications/{event}/{candidate}"
             )
         except TemplateDoesNotExist:
@@ -236,100 +144,6 @@ def _paragraphs(text: str) -> str:
 # --- Context ----------------------------------------------------------------------------------
 
 
-def _as_datetime(value: Any) -> datetime.datetime | None:
-    parsed: datetime.datetime | None
-    if isinstance(value, datetime.datetime):
-        parsed = value
-    elif isinstance(value, str):
-        try:
-            parsed = parse_datetime(value)
-        except ValueError:
-            parsed = None
-    else:
-        parsed = None
-    if parsed is not None and timezone.is_naive(parsed):
-        # Producers store aware ISO 8601 strings; a naive one is read as Django reads any
-        # naive datetime, in the default (South African) time zone.
-        parsed = timezone.make_aware(parsed, timezone.get_default_timezone())
-    return parsed
-
-
-def _as_date(value: Any) -> datetime.date | None:
-    if isinstance(value, datetime.datetime):
-        return value.date()
-    if isinstance(value, datetime.date):
-        return value
-    if isinstance(value, str):
-        try:
-            parsed = parse_date(value)
-        except ValueError:
-            parsed = None
-        if parsed is None:
-            moment = _as_datetime(value)
-            parsed = moment.date() if moment is not None else None
-        return parsed
-    return None
-
-
-def _as_number(value: Any) -> Decimal | None:
-    if isinstance(value, bool) or value is None:
-        return None
-    try:
-        number = Decimal(str(value))
-    except (InvalidOperation, ValueError):
-        return None
-    return number if number.is_finite() else None
-
-
-def _as_whole_number(value: Any) -> int | None:
-    number = _as_number(value)
-    # Truncated, not rounded: "about 5 days left" for 5.9 days errs on the side of an
-    # early refill.
-    return int(number) if number is not None else None
-
-
-def _as_quantity(value: Any) -> int | Decimal | None:
-    number = _as_number(value)
-    if number is None:
-        return None
-    # 30 reads "30", not "30.000"; a fraction keeps the language's decimal mark ("2,5").
-    return int(number) if number == number.to_integral_value() else number.normalize()
-
-
-# Context keys whose type JSON lost (see ``events.EVENTS``), and how to get it back.
-_CONVERTERS: dict[str, Callable[[Any], Any]] = {
-    "dose_time": _as_datetime,
-    "run_out_date": _as_date,
-    "expiry_date": _as_date,
-    "days_of_supply": _as_whole_number,
-    "days_until_expiry": _as_whole_number,
-    "quantity_on_hand": _as_quantity,
-}
-
-
-def _event_context(raw: Mapping[str, Any] | None, *, show_medication_name: bool) -> dict[str, Any]:
-    """The event's facts with their types restored (JSON keeps only strings and numbers).
-
-    A value that cannot be read is dropped, so templates take their "unknown" branch
-    instead of printing an ISO string or crashing a plural form.
-    """
-    context = dict(raw or {})
-    for key, convert in _CONVERTERS.items():
-        if key not in context:
-            continue
-        value = convert(context[key])
-        if value is None:
-            if context[key] not in (None, ""):
-                logger.warning("notification context key %r has an unreadable value", key)
-            del context[key]
-        else:
-            context[key] = value
-    if not show_medication_name:
-        for key in MEDICATION_KEYS:
-            context.pop(key, None)
-    return context
-
-
 def _template_event(event: str) -> str:
     # An event this code does not know (a newer producer, a typo) is shown as free text:
     # its stored English title and content are better than no message at all.
@@ -360,7 +174,7 @@ def message_context(
     notification: Notification, user: User, *, channel: str, show_medication_name: bool
 ) -> dict[str, Any]:
     """Everything a template of ``notification`` may use, for ``user`` on ``channel``."""
-    context = _event_context(notification.context, show_medication_name=show_medication_name)
+    context = event_context(notification.context, show_medication_name=show_medication_name)
     if _template_event(notification.event) == CUSTOM_EVENT:
         # Only free text is shown as written. An event's stored title is an English copy
         # that names the medication, so it stays out of the context of SMS and push.
@@ -405,7 +219,7 @@ def _render_email(
     body = _paragraphs(text_part(TemplatePart.EMAIL_TEXT))
     # The plain-text email gets the same heading, greeting and footer as the HTML one,
     # whether its body came from email.txt, content.txt or an admin override.
-    layout = _engine(autoescape=False).get_template(EMAIL_TEXT_LAYOUT)
+    layout = template_engine(autoescape=False).get_template(EMAIL_TEXT_LAYOUT)
     text = _paragraphs(
         _render(layout, {**context, "email_subject": subject, "message_body": body}, html=False)
     )
@@ -533,7 +347,7 @@ def english_copy(
     """
     if _template_event(event) == CUSTOM_EVENT:
         return title, content
-    values = _event_context(context, show_medication_name=True)
+    values = event_context(context, show_medication_name=True)
     values.update(_site_urls())
     values.update(
         recipient_name="",
