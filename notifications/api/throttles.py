@@ -50,6 +50,10 @@ class CountingRateThrottle(SimpleRateThrottle):
         if self.key is None:
             return True
         self.now = self.timer()
+        return self.within_budget(self.key)
+
+    def within_budget(self, key: str) -> bool:
+        """Count this request against ``key``'s budget; whether the budget allows it."""
         return self.add_to_window(1) <= self.num_requests
 
     def add_to_window(self, requests: int) -> int:
@@ -125,15 +129,16 @@ class LocalBatches:
             taken = count.pending + 1
             count.pending = 0
             count.sending += taken
+        shared: int | None = None
         try:
             shared = throttle.add_to_window(taken)
         finally:
             with self._lock:
                 count.sending -= taken
-        with self._lock:
-            # The latest count wins, lower ones too: a window may have ended meanwhile.
-            count.shared = shared
-            count.added_at = now
+                if shared is not None:
+                    # The latest count wins, lower ones too: a window may have ended.
+                    count.shared = shared
+                    count.added_at = now
         return shared <= budget
 
     def _forget_idle_keys(self, now: float) -> None:
@@ -150,14 +155,10 @@ class UserThrottle(UserRateThrottle, CountingRateThrottle):
 
     local_batches = LocalBatches()
 
-    def allow_request(self, request: Request, view: Any) -> bool:
-        if self.rate is None or self.num_requests < 60 * self.local_batches.size:
-            return super().allow_request(request, view)
-        self.key = self.get_cache_key(request, view)
-        if self.key is None:
-            return True
-        self.now = self.timer()
-        return self.local_batches.allow(self, self.key)
+    def within_budget(self, key: str) -> bool:
+        if self.num_requests < 60 * self.local_batches.size:
+            return super().within_budget(key)
+        return self.local_batches.allow(self, key)
 
 
 class WriteRateThrottle(UserRateThrottle, CountingRateThrottle):
