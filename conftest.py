@@ -34,7 +34,7 @@ def _default_language() -> Iterator[None]:
 def _forget_rendered_texts() -> None:
     """Rendered inbox texts are kept per process, keyed by notification id: a test must not
     read another test's text for a reused id."""
-    from notifications import inbox_text
+    from notifications.inbox import texts as inbox_text
 
     inbox_text.forget()
 

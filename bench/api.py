@@ -169,7 +169,7 @@ def queries_per_request(token: str) -> int:
 STAGES = (
     ("token authentication (1 query)", "api/authentication.py", "authenticate_credentials"),
     ("throttles (counted in batches)", "rest_framework/views.py", "check_throttles"),
-    ("page query (SQL + PostgreSQL)", "notifications/inbox_page.py", "read_page"),
+    ("page query (SQL + PostgreSQL)", "notifications/inbox/page.py", "read_page"),
     ("rendering in the reader's language", "notifications/api/inbox_items.py", "render_items"),
     ("items written out", "notifications/api/serializers.py", "inbox_items_data"),
     ("next/previous links", "rest_framework/pagination.py", "get_paginated_response"),

@@ -88,7 +88,7 @@ def run_workers_on_in_app(notification_id: int) -> float:
     from django.db import connection
 
     from medguard_backend.celery import app
-    from notifications import outbox
+    from notifications.delivery import outbox
     from notifications.models import Delivery
 
     app.control.purge()

@@ -1,7 +1,7 @@
 """Rows read with hand-written SQL, converted as the ORM converts them.
 
 A hot read path may write its SQL once instead of having the ORM build it on every request
-(see ``notifications.inbox_page``). The database still returns some values in its own
+(see ``notifications.inbox.page``). The database still returns some values in its own
 form (SQLite: datetimes as text, booleans as integers; any: JSON as text), so such a path
 applies the very converters the ORM's compiler would, found once per field here.
 """

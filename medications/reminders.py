@@ -20,8 +20,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from medguard_backend.batch_writers import BatchWriters
-from notifications.bulk_send import EnglishCopies
-from notifications.fanout import DecisionCache
+from notifications.sending.drafts import EnglishCopies
+from notifications.sending.fanout import DecisionCache
 from notifications.services import NotificationDraft, NotificationService
 
 from .dose_writes import create_doses

@@ -10,7 +10,8 @@ from django.urls import URLPattern, path, reverse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from . import operations
+from notifications.delivery import operations
+
 from .models import (
     Delivery,
     DeliveryAttempt,

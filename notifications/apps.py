@@ -8,7 +8,8 @@ class NotificationsConfig(AppConfig):
     verbose_name = _("Notifications")
 
     def ready(self) -> None:
-        from . import inbox_text
+        from notifications.inbox import texts as inbox_text
+
         from .models import NotificationTemplate
 
         # An admin's template edit shows at once in the process that saved it (other

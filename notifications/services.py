@@ -19,11 +19,12 @@ from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 
-from .bulk_send import NotificationDraft, record_drafts
+from notifications.rendering.messages import english_copy
+from notifications.sending.drafts import NotificationDraft, record_drafts
+from notifications.sending.fanout import SendResult, record_send, validate_channels
+
 from .events import EVENTS
-from .fanout import SendResult, record_send, validate_channels
 from .models import Notification, NotificationType, Priority
-from .rendering import english_copy
 
 if TYPE_CHECKING:
     from accounts.models import User

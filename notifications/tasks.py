@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 from celery import shared_task
 
-from . import digests, dispatch, outbox
+from notifications.delivery import digests, dispatch, outbox
 
 
 @shared_task

@@ -8,7 +8,7 @@ from django.utils.translation import gettext_noop
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
-from notifications.rendering import language_of
+from notifications.rendering.messages import language_of
 
 
 class CallerLanguageMixin(APIView):

@@ -1,6 +1,6 @@
 """A page of a user's inbox as they read it: each notification rendered in their language.
 
-Shared by the API and the web pages. The texts come from ``notifications.inbox_text``:
+Shared by the API and the web pages. The texts come from ``notifications.inbox.texts``:
 rendered once per process and reader's language, never a query per item.
 """
 
@@ -10,8 +10,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from notifications.inbox_page import PageRow
-from notifications.inbox_text import in_app_texts
+from notifications.inbox.page import PageRow
+from notifications.inbox.texts import in_app_texts
 from notifications.models import NotificationRecipient
 
 if TYPE_CHECKING:
@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class InboxItem:
-    # A model, or a page's lighter row with the same attributes (notifications.inbox_page).
+    # A model, or a page's lighter row with the same attributes (notifications.inbox.page).
     recipient: NotificationRecipient | PageRow
     title: str
     content: str

@@ -1,7 +1,7 @@
 """Cursor pagination: bounded page sizes, a bad cursor or size is a 400 naming it.
 
 ``BoundedCursorPagination`` is DRF's, over a queryset (the dose lists).
-``InboxCursorPagination`` pages the inbox by keyset with ``notifications.inbox_page``: a
+``InboxCursorPagination`` pages the inbox by keyset with ``notifications.inbox.page``: a
 cursor is a position in the (-created_at, -id) order, so a page is one index range scan
 however deep the user has scrolled, with no COUNT(*) and no OFFSET; rows arriving while the
 user scrolls neither repeat nor vanish between pages. Both answer in the same shape
@@ -19,7 +19,7 @@ from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.pagination import Cursor, CursorPagination
 from rest_framework.request import Request
 
-from notifications.inbox_page import PageRow, Position, read_page
+from notifications.inbox.page import PageRow, Position, read_page
 
 DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100

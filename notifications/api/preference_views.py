@@ -8,7 +8,7 @@ from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from notifications.preferences import get_preferences
+from notifications.policy.preferences import get_preferences
 
 from .base import ApiView, caller
 from .preferences import save_preferences

@@ -1,5 +1,5 @@
 """Saving a user's notification preferences (the read side is
-``notifications.preferences.get_preferences``)."""
+``notifications.policy.preferences.get_preferences``)."""
 
 from __future__ import annotations
 

@@ -13,7 +13,7 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from notifications import inbox
+from notifications.inbox import states as inbox
 from notifications.models import NotificationRecipient
 
 from .base import ApiView, caller, checked_id
@@ -76,7 +76,7 @@ class InboxListView(ApiView, GenericAPIView):
 
 
 class StateChangeView(ApiView):
-    """POST only; the change itself is one of the ``notifications.inbox`` services, which
+    """POST only; the change itself is one of the ``notifications.inbox.states`` services, which
     are idempotent and never move a state backwards."""
 
     change: Callable[[int, int], NotificationRecipient]

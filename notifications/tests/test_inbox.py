@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from medguard_backend.testing.factories import UserFactory
-from notifications import inbox
+from notifications.inbox import states as inbox
 from notifications.models import NotificationRecipient, RecipientStatus
 from notifications.services import NotificationService
 

@@ -8,7 +8,7 @@ import pytest
 from django.utils import timezone
 
 from medguard_backend.testing.factories import UserFactory
-from notifications import dispatch, operations, outbox
+from notifications.delivery import dispatch, operations, outbox
 from notifications.models import Delivery, DeliveryStatus
 from notifications.services import NotificationService
 

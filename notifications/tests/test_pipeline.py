@@ -14,7 +14,7 @@ from django.utils import timezone
 from medguard_backend.celery import app as celery_app
 from medguard_backend.testing.factories import UserFactory
 from medguard_backend.testing.processes import run_manage
-from notifications import outbox
+from notifications.delivery import outbox
 from notifications.models import (
     AttemptOutcome,
     Delivery,
@@ -22,7 +22,7 @@ from notifications.models import (
     DeliveryStatus,
     NotificationRecipient,
 )
-from notifications.rendering import render_message
+from notifications.rendering.messages import render_message
 from notifications.services import NotificationService
 from notifications.tasks import send_deliveries
 

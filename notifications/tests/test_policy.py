@@ -19,7 +19,7 @@ from notifications.models.choices import (
     Priority,
 )
 from notifications.models.preferences import UserNotificationPreferences
-from notifications.policy import (
+from notifications.policy.decisions import (
     DIGEST_TIMES,
     Action,
     Decision,

@@ -21,7 +21,7 @@ from django.utils import formats, translation
 from accounts.models import User
 from notifications.events import EVENTS
 from notifications.models import Notification, NotificationTemplate, TemplatePart
-from notifications.rendering import (
+from notifications.rendering.messages import (
     RenderedMessage,
     TemplateOverrides,
     english_copy,
@@ -30,7 +30,7 @@ from notifications.rendering import (
     render_in_app,
     render_message,
 )
-from notifications.sms_text import GSM7_BASIC, GSM7_EXTENSION, fit_single_sms, gsm7
+from notifications.rendering.sms_text import GSM7_BASIC, GSM7_EXTENSION, fit_single_sms, gsm7
 
 JOHANNESBURG = ZoneInfo("Africa/Johannesburg")
 LONDON = ZoneInfo("Europe/London")

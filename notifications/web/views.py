@@ -22,13 +22,13 @@ from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from notifications import inbox
 from notifications.api.base import MAX_ID
 from notifications.api.i18n import language_of
 from notifications.api.inbox_items import render_items
 from notifications.api.preferences import save_preferences
+from notifications.inbox import states as inbox
 from notifications.models import NotificationRecipient
-from notifications.preferences import get_preferences
+from notifications.policy.preferences import get_preferences
 
 from .forms import PreferencesForm
 

@@ -26,11 +26,11 @@ from django.template import Context, TemplateDoesNotExist
 from django.template.base import Template
 from django.utils import timezone, translation
 
-from .event_facts import event_context
-from .events import EVENTS
-from .models import Channel, Notification, TemplatePart
-from .sms_text import fit_single_sms, gsm7
-from .template_overrides import TemplateOverrides, is_html, template_engine
+from notifications.events import EVENTS
+from notifications.models import Channel, Notification, TemplatePart
+from notifications.rendering.facts import event_context
+from notifications.rendering.overrides import TemplateOverrides, is_html, template_engine
+from notifications.rendering.sms_text import fit_single_sms, gsm7
 
 if TYPE_CHECKING:
     from collections.abc import Iterator

@@ -26,9 +26,9 @@ from typing import TYPE_CHECKING, Any
 
 from cachetools import LRUCache, TTLCache
 
-from .inbox_page import PageNotification
-from .models import Notification
-from .rendering import TemplateOverrides, language_of, render_in_app
+from notifications.inbox.page import PageNotification
+from notifications.models import Notification
+from notifications.rendering.messages import TemplateOverrides, language_of, render_in_app
 
 if TYPE_CHECKING:
     from accounts.models import User

@@ -24,10 +24,15 @@ from django.core.cache import cache
 from django.db.models import F
 from django.utils import timezone
 
-from .channels import OutgoingMessage, PushTarget, Transport, TransportError, get_transport
-from .fanout import Addressed, Addressee, DecisionCache
-from .inbox import unread_count_cache_key
-from .models import (
+from notifications.channels import (
+    OutgoingMessage,
+    PushTarget,
+    Transport,
+    TransportError,
+    get_transport,
+)
+from notifications.inbox.states import unread_count_cache_key
+from notifications.models import (
     AttemptOutcome,
     Channel,
     Delivery,
@@ -36,9 +41,10 @@ from .models import (
     PushDevice,
     UserNotificationPreferences,
 )
-from .policy import Action, may_name_medication, may_retry, retry_delay
-from .preferences import preferences_for
-from .rendering import TemplateOverrides, render_message
+from notifications.policy.decisions import Action, may_name_medication, may_retry, retry_delay
+from notifications.policy.preferences import preferences_for
+from notifications.rendering.messages import TemplateOverrides, render_message
+from notifications.sending.fanout import Addressed, Addressee, DecisionCache
 
 logger = logging.getLogger(__name__)
 

@@ -19,7 +19,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from .models import AttemptOutcome, Channel, Delivery, DeliveryAttempt, DeliveryStatus
+from notifications.models import AttemptOutcome, Channel, Delivery, DeliveryAttempt, DeliveryStatus
 
 logger = logging.getLogger(__name__)
 
@@ -64,7 +64,7 @@ def _publish(task: Any, batches: list[list[int]], on_failure: Callable[[list[int
 def enqueue_deliveries(delivery_ids: Sequence[int]) -> None:
     """Publish ``send_deliveries`` tasks in batches. Called after commit; a broker that is
     down is logged, and the rows are cleared for the next sweep to publish."""
-    from .tasks import send_deliveries
+    from notifications.tasks import send_deliveries
 
     def forget(ids: list[int]) -> None:
         Delivery.objects.filter(id__in=ids, status=DeliveryStatus.PENDING).update(enqueued_at=None)
@@ -73,7 +73,7 @@ def enqueue_deliveries(delivery_ids: Sequence[int]) -> None:
 
 
 def enqueue_digests(user_ids: Sequence[int]) -> None:
-    from .tasks import send_email_digests
+    from notifications.tasks import send_email_digests
 
     def forget(ids: list[int]) -> None:
         Delivery.objects.filter(

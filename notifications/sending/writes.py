@@ -20,7 +20,7 @@ from typing import NamedTuple
 
 from django.db import connection
 
-from .models import Delivery, DeliveryStatus, NotificationRecipient, RecipientStatus
+from notifications.models import Delivery, DeliveryStatus, NotificationRecipient, RecipientStatus
 
 
 class PlannedDelivery(NamedTuple):

@@ -12,7 +12,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from .models import NotificationRecipient, RecipientStatus
+from notifications.models import NotificationRecipient, RecipientStatus
 
 UNREAD_COUNT_TTL_SECONDS = 300
 

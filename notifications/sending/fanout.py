@@ -22,9 +22,11 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from medguard_backend.batch_writers import ReadAhead
-
-from . import outbox
-from .bulk_writes import (
+from notifications.delivery import outbox
+from notifications.models import Channel, Notification, PushDevice, UserNotificationPreferences
+from notifications.policy.decisions import Action, Decision, decide
+from notifications.policy.preferences import preferences_for, user_id_filter
+from notifications.sending.writes import (
     DeliveryPlan,
     EncodedBatch,
     PlannedDelivery,
@@ -35,9 +37,6 @@ from .bulk_writes import (
     insert_recipients,
     insert_recipients_with_deliveries,
 )
-from .models import Channel, Notification, PushDevice, UserNotificationPreferences
-from .policy import Action, Decision, decide
-from .preferences import preferences_for, user_id_filter
 
 if TYPE_CHECKING:
     from accounts.models import User

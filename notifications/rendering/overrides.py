@@ -19,7 +19,7 @@ from django.template.backends.django import DjangoTemplates
 from django.template.base import Template
 from django.template.engine import Engine
 
-from .models import NotificationTemplate, TemplatePart
+from notifications.models import NotificationTemplate, TemplatePart
 
 logger = logging.getLogger(__name__)
 

@@ -8,9 +8,9 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from . import outbox
-from .fanout import SendResult
-from .models import Delivery, DeliveryStatus, NotificationType, Priority
+from notifications.delivery import outbox
+from notifications.models import Delivery, DeliveryStatus, NotificationType, Priority
+from notifications.sending.fanout import SendResult
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -40,7 +40,7 @@ def cancel_pending(deliveries: QuerySet[Delivery]) -> int:
 
 
 def send_test_notification(user: User) -> SendResult:
-    from .services import NotificationService
+    from notifications.services import NotificationService
 
     notification = NotificationService.create_notification(
         title="",

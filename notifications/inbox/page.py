@@ -30,8 +30,7 @@ from medguard_backend.db_rows import (
     converted,
     read_timestamps_natively,
 )
-
-from .models import Notification, NotificationRecipient, RecipientStatus
+from notifications.models import Notification, NotificationRecipient, RecipientStatus
 
 RECIPIENT_FIELDS = (
     "id",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from .models import UserNotificationPreferences
+from notifications.models import UserNotificationPreferences
 
 
 def preferences_for(user_ids: Iterable[int]) -> dict[int, UserNotificationPreferences]:

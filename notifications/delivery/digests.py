@@ -11,11 +11,11 @@ from collections.abc import Sequence
 from django.db.models import F
 from django.utils import timezone
 
-from .channels import OutgoingMessage, Transport, TransportError, get_transport
-from .dispatch import DispatchSummary, finish, record_failure
-from .models import AttemptOutcome, Channel, Delivery, DeliveryAttempt, DeliveryStatus
-from .preferences import preferences_for
-from .rendering import TemplateOverrides, render_digest
+from notifications.channels import OutgoingMessage, Transport, TransportError, get_transport
+from notifications.delivery.dispatch import DispatchSummary, finish, record_failure
+from notifications.models import AttemptOutcome, Channel, Delivery, DeliveryAttempt, DeliveryStatus
+from notifications.policy.preferences import preferences_for
+from notifications.rendering.messages import TemplateOverrides, render_digest
 
 
 def send_email_digests(user_ids: Sequence[int]) -> DispatchSummary:

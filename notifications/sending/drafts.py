@@ -19,8 +19,11 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
 from django.utils import timezone
 
-from .events import EVENTS
-from .fanout import (
+from notifications.events import EVENTS
+from notifications.models import Notification, NotificationType, Priority
+from notifications.policy.preferences import user_id_filter
+from notifications.rendering.messages import english_copy
+from notifications.sending.fanout import (
     USER_FIELDS,
     Addressed,
     Addressee,
@@ -30,9 +33,6 @@ from .fanout import (
     record_batch,
     validate_channels,
 )
-from .models import Notification, NotificationType, Priority
-from .preferences import user_id_filter
-from .rendering import english_copy
 
 
 @dataclass(frozen=True)
@@ -155,7 +155,7 @@ def _insert_notifications(
             # New rows were created now: no need to read 2,000 timestamps back.
             written = {key: (pk, now) for key, pk in cursor.fetchall()}
         # Keys used before (a re-run) are looked up apart, through the unique index; see
-        # notifications.bulk_writes.insert_recipients for why not in the same statement.
+        # notifications.sending.writes.insert_recipients for why not in the same statement.
         missing = set(keys) - written.keys()
         if missing:
             written |= {
