@@ -93,7 +93,7 @@ def test_a_read_whose_connection_drops_is_answered_from_a_new_connection(
 def test_a_write_whose_connection_drops_gets_503_with_retry_after_and_changes_nothing(
     patient_api, drop_connection_at_first_query
 ) -> None:
-    client, patient = patient_api
+    client, _ = patient_api
     drop_connection_at_first_query()
 
     response = client.post("/api/notifications/mark-all-read/")
