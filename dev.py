@@ -5,6 +5,8 @@
     python3 dev.py test [...] install what the tests need and run the whole suite (pytest)
     python3 dev.py check      ruff (lint + format) and mypy
     python3 dev.py bench [name]  run the benchmarks in bench/ on PostgreSQL and Redis
+    python3 dev.py chaos [--size N]  fault scenarios (killed worker, dropped database
+                              connections, Redis down) on PostgreSQL and a private Redis
     python3 dev.py lock       re-lock requirements*.txt from pyproject.toml
 
 Both `up` and `test` create .venv/ and install the locked requirements (with hashes) when
@@ -13,13 +15,16 @@ they changed, so they are safe to run again and again.
 
 from __future__ import annotations
 
+import argparse
 import hashlib
+import json
 import os
 import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import venv
 from pathlib import Path
@@ -236,6 +241,76 @@ def bench(names: list[str]) -> int:
     return 1 if failed else 0
 
 
+def chaos(args: list[str]) -> int:
+    """Run the fault scenarios (notifications/tests/test_chaos.py) with a real worker, the
+    real SMTP server, PostgreSQL (DATABASE_URL, by default the machine's) and a Redis of
+    their own, started here on a free port and stopped after; print each scenario's tally.
+    Exits non-zero on any duplicate, anything stranded, or a scenario that did not run."""
+    parser = argparse.ArgumentParser(prog="dev.py chaos")
+    parser.add_argument("--size", type=int, default=12, help="recipients per scenario")
+    options = parser.parse_args(args)
+    if options.size < 4:
+        sys.exit("--size must be at least 4")
+    if not shutil.which("redis-server"):
+        sys.exit("chaos needs redis-server (apt-get install redis-server)")
+    ensure_venv("requirements-dev.txt")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        redis_port = probe.getsockname()[1]
+    redis_command = ["redis-server", "--bind", "127.0.0.1", "--port", str(redis_port)]
+    redis = subprocess.Popen(
+        [*redis_command, "--save", "", "--appendonly", "no"], stdout=subprocess.DEVNULL
+    )
+    report = Path(tempfile.mkstemp(prefix="chaos-", suffix=".jsonl")[1])
+    env = dict(os.environ, DJANGO_SETTINGS_MODULE="medguard_backend.settings.test")
+    env.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/medguard")
+    env.setdefault("MEDGUARD_TEST_DB_SUFFIX", "_chaos")
+    redis_url = f"redis://127.0.0.1:{redis_port}"
+    env.update(
+        CELERY_BROKER_URL=f"{redis_url}/0",
+        CELERY_RESULT_BACKEND=f"{redis_url}/1",
+        REDIS_URL=f"{redis_url}/2",
+        CHAOS_SIZE=str(options.size),
+        CHAOS_REPORT=str(report),
+    )
+    try:
+        for _ in range(50):
+            if not port_is_free(redis_port):
+                break
+            time.sleep(0.1)
+        compile_translations(env)
+        tests = [str(PYTHON), "-m", "pytest", "notifications/tests/test_chaos.py"]
+        code = subprocess.call([*tests, "-p", "no:cacheprovider", "-q"], cwd=ROOT, env=env)
+    finally:
+        redis.kill()
+        redis.wait()
+    tallies = [json.loads(line) for line in report.read_text().splitlines() if line.strip()]
+    report.unlink()
+    say(f"chaos, {options.size} recipients per scenario")
+    print(
+        f"{'scenario':<20} {'expected':>8} {'delivered':>9} {'duplicated':>10} {'stranded':>8}"
+        f" {'resent*':>7}"
+    )
+    for found in tallies:
+        print(
+            f"{found['scenario']:<20} {found['expected']:>8} {found['delivered']:>9}"
+            f" {found['duplicated']:>10} {found['stranded']:>8} {found['resent']:>7}"
+            f"  {found['note']}"
+        )
+    print(
+        "* resent with the same Message-ID (the receiving side recognises the copy): a worker"
+        " killed between the SMTP server's answer and the commit"
+    )
+    bad = [f for f in tallies if f["duplicated"] or f["stranded"]]
+    if code or bad or len(tallies) < 5:
+        say(
+            f"chaos FAILED (pytest exit {code}, {len(bad)} scenarios with duplicates or"
+            f" stranded, {len(tallies)} of 5 scenarios reported)"
+        )
+        return 1
+    return 0
+
+
 def lock() -> int:
     ensure_venv("requirements-dev.txt")
     subprocess.run([str(PYTHON), "-m", "pip", "install", "--quiet", "uv"], check=True)
@@ -268,7 +343,9 @@ def main() -> int:
         return bench(rest)
     if command == "lock":
         return lock()
-    sys.exit(f"unknown command {command!r}; use one of: up, test, check, bench, lock")
+    if command == "chaos":
+        return chaos(rest)
+    sys.exit(f"unknown command {command!r}; use one of: up, test, check, bench, chaos, lock")
 
 
 if __name__ == "__main__":
