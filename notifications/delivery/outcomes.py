@@ -36,6 +36,9 @@ class DispatchSummary:
     failed: int = 0
     released: int = 0
     by_channel: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    # The longest time from a provider's acceptance to the commit that records it: the
+    # window in which a crash makes a resend (README, "Exactly once").
+    longest_window_ms: float = 0.0
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -47,6 +50,7 @@ class DispatchSummary:
             "failed": self.failed,
             "released": self.released,
             "sent_by_channel": dict(self.by_channel),
+            "longest_window_ms": round(self.longest_window_ms, 2),
         }
 
 

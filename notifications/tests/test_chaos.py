@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable
@@ -87,6 +88,12 @@ def tally(scenario: str, emails: list[str], smtp_server, note: str = "") -> Tall
     return found
 
 
+def longest_window(worker_log: str) -> float:
+    """The longest accept-to-commit window the worker logged (ms)."""
+    found = re.findall(r"longest accept-to-commit window ([0-9.]+) ms", worker_log)
+    return max((float(ms) for ms in found), default=0.0)
+
+
 def wait_until(condition: Callable[[], bool], timeout: float, what: str, tick=None) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -131,11 +138,16 @@ def test_a_worker_killed_at_each_point_of_a_batch_sends_every_email_exactly_once
     time.sleep(1.5)
     assert outbox.sweep().reclaimed >= 1
     settings.NOTIFICATION_STUCK_AFTER_SECONDS = 600
-    start_worker(**smtp_server.environ())
+    restarted = start_worker(**smtp_server.environ())
     wait_until(all_emails_sent, SETTLE_SECONDS, "every email sent", tick=outbox.sweep)
     time.sleep(2)  # anything sent twice would have arrived by now
 
-    found = tally(f"kill-{point}", [u.email for u in users], smtp_server)
+    found = tally(
+        f"kill-{point}",
+        [u.email for u in users],
+        smtp_server,
+        f"(longest accept-to-commit window {longest_window(restarted.log()):.1f} ms)",
+    )
     assert (found.delivered, found.duplicated, found.stranded) == (SIZE, 0, 0)
     # Killed between the SMTP server's 250 and the commit, the message is sent again with
     # its Message-ID: the documented window. At the other points nothing is sent twice.
