@@ -10,20 +10,17 @@ attempts committed first and the outcome recorded by ``dispatch.send_one``.
 
 from __future__ import annotations
 
-import logging
 from collections import defaultdict
 from collections.abc import Sequence
 
-from celery.exceptions import SoftTimeLimitExceeded
 from django.utils import timezone
 
 from notifications.channels import OutgoingMessage, get_transport
 from notifications.delivery import claims
 from notifications.delivery.dispatch import (
-    TRANSIENT_ERRORS,
-    ClaimReleased,
     InFlight,
     decide_claimed,
+    released_on_failure,
     send_one,
 )
 from notifications.delivery.outcomes import DispatchSummary
@@ -31,15 +28,13 @@ from notifications.models import Channel, Delivery
 from notifications.policy.preferences import preferences_for
 from notifications.rendering.messages import TemplateOverrides, render_digest
 
-logger = logging.getLogger(__name__)
-
 
 def send_email_digests(user_ids: Sequence[int], *, retry_in: float = 5) -> DispatchSummary:
     """One email per user gathering their due digest deliveries."""
     now = timezone.now()
     summary = DispatchSummary()
     flight = InFlight()
-    try:
+    with released_on_failure("send_email_digests", flight, summary, retry_in):
         due = Delivery.objects.filter(
             recipient__user_id__in=list(user_ids), channel=Channel.EMAIL, digest=True
         )
@@ -47,17 +42,6 @@ def send_email_digests(user_ids: Sequence[int], *, retry_in: float = 5) -> Dispa
         summary.claimed = len(claimed)
         if claimed:
             _send_claimed(flight, claimed, summary)
-    except SoftTimeLimitExceeded:
-        summary.released = claims.release(
-            flight.token, flight.accepted, reason="task ran out of time", retry_in=0
-        ).returned
-    except TRANSIENT_ERRORS as error:
-        cause = type(error).__name__
-        logger.warning("send_email_digests failed (%s); releasing its claim", cause)
-        summary.released = claims.release(
-            flight.token, flight.accepted, reason=f"task failed: {cause}", retry_in=retry_in
-        ).returned
-        raise ClaimReleased(cause, retry_in, summary) from error
     return summary
 
 

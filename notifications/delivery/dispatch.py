@@ -14,13 +14,14 @@ import logging
 import time
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.core.cache import cache
-from django.db import Error as DatabaseError
+from django.db import InterfaceError, OperationalError
 from django.utils import timezone
 from kombu.exceptions import OperationalError as BrokerError
 
@@ -47,8 +48,9 @@ __all__ = ["ClaimReleased", "DispatchSummary", "send_deliveries"]
 logger = logging.getLogger(__name__)
 
 # What makes a task give its claim back and retry: the database or the broker failing
-# under it (a dropped connection, a failover, "database is locked").
-TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (DatabaseError, BrokerError)
+# under it (a dropped connection, a failover, "database is locked"). A bug (any other
+# error) leaves its claim to the sweeper's stuck timeout rather than retrying in a loop.
+TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (OperationalError, InterfaceError, BrokerError)
 
 
 class ClaimReleased(Exception):
@@ -82,25 +84,12 @@ def send_deliveries(delivery_ids: Sequence[int], *, retry_in: float = 5) -> Disp
     now = timezone.now()
     summary = DispatchSummary()
     flight = InFlight()
-    try:
+    with released_on_failure("send_deliveries", flight, summary, retry_in):
         due = Delivery.objects.filter(id__in=list(delivery_ids), digest=False)
         claimed = claims.claim(flight.token, due, now)
         summary.claimed = len(claimed)
         if claimed:
             _send_claimed(claimed, now, summary, flight)
-    except SoftTimeLimitExceeded:
-        # Out of time: hand back what this task has not finished, so the sweeper can give
-        # it to another worker at once rather than after the stuck-claim timeout.
-        summary.released = claims.release(
-            flight.token, flight.accepted, reason="task ran out of time", retry_in=0
-        ).returned
-    except TRANSIENT_ERRORS as error:
-        cause = type(error).__name__
-        logger.warning("send_deliveries failed (%s); releasing its claim", cause)
-        summary.released = claims.release(
-            flight.token, flight.accepted, reason=f"task failed: {cause}", retry_in=retry_in
-        ).returned
-        raise ClaimReleased(cause, retry_in, summary) from error
     if summary.claimed:
         logger.info(
             "send_deliveries: claimed %d, sent %d, deferred %d, skipped %d, retrying %d,"
@@ -114,6 +103,28 @@ def send_deliveries(delivery_ids: Sequence[int], *, retry_in: float = 5) -> Disp
             summary.longest_window_ms,
         )
     return summary
+
+
+@contextmanager
+def released_on_failure(
+    task: str, flight: InFlight, summary: DispatchSummary, retry_in: float
+) -> Iterator[None]:
+    """Give the claim back when the task cannot go on: out of time (due again at once, for
+    another worker), or a database or broker error (due again in ``retry_in`` seconds, and
+    ``ClaimReleased`` raised for the task to be retried then)."""
+    try:
+        yield
+    except SoftTimeLimitExceeded:
+        summary.released = claims.release(
+            flight.token, flight.accepted, reason="task ran out of time", retry_in=0
+        ).returned
+    except TRANSIENT_ERRORS as error:
+        cause = type(error).__name__
+        logger.warning("%s failed (%s); releasing its claim", task, cause)
+        summary.released = claims.release(
+            flight.token, flight.accepted, reason=f"task failed: {cause}", retry_in=retry_in
+        ).returned
+        raise ClaimReleased(cause, retry_in, summary) from error
 
 
 def decide_claimed(
