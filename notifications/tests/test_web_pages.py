@@ -63,7 +63,7 @@ def test_every_page_sends_a_stranger_to_the_login_page(client, path):
     response = client.get(path)
 
     assert response.status_code == 302
-    assert response["Location"] == f"/admin/login/?next={path}"
+    assert response["Location"] == f"/accounts/login/?next={path}"
 
 
 # --- Inbox and detail -----------------------------------------------------------------------------

@@ -1,0 +1,27 @@
+"""A signed-in user reads the site in the language they chose, not their browser's."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.http import HttpRequest, HttpResponse
+from django.utils import translation
+
+from notifications.rendering.messages import language_of
+
+
+class UserLanguageMiddleware:
+    """Activates the signed-in user's ``preferred_language`` after LocaleMiddleware chose
+    one from the cookie or ``Accept-Language`` (which still decide for a visitor). The API
+    keeps its own rule, ``Accept-Language`` first (notifications/api/i18n.py)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated and not request.path.startswith("/api/"):
+            language = language_of(user)
+            translation.activate(language)
+            request.LANGUAGE_CODE = language
+        return self.get_response(request)
