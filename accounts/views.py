@@ -12,6 +12,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
@@ -23,19 +24,24 @@ from . import phones
 from .forms import LanguageForm, PhoneCodeForm, PhoneNumberForm
 
 if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser
+
     from .models import User
+
+
+def landing_url(user: User | AnonymousUser) -> str:
+    """Where a person starts: staff in the admin, everyone else in their inbox, a visitor
+    at the sign-in page."""
+    if not user.is_authenticated:
+        return reverse("account_login")
+    if user.is_staff:
+        return reverse("admin:index")
+    return reverse("notifications-web:inbox")
 
 
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
-    """Somewhere useful: staff to the admin, everyone else to their inbox (signing in
-    first when needed)."""
-    user = request.user
-    if not user.is_authenticated:
-        return redirect("account_login")
-    if user.is_staff:
-        return redirect("admin:index")
-    return redirect("notifications-web:inbox")
+    return redirect(landing_url(request.user))
 
 
 @require_POST

@@ -40,9 +40,10 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "django_celery_beat",
     "django_celery_results",
+    # Before allauth: its pages and emails are found in accounts/templates first.
+    "accounts",
     "allauth",
     "allauth.account",
-    "accounts",
     "notifications",
     "medications",
     "demo",
@@ -135,6 +136,7 @@ AUTHENTICATION_BACKENDS = [
     "allauth.account.auth_backends.AuthenticationBackend",
 ]
 ACCOUNT_ADAPTER = "accounts.adapter.AccountAdapter"
+ACCOUNT_FORMS = {"login": "accounts.forms.SignInForm"}
 ACCOUNT_LOGIN_METHODS = {"username", "email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "username*", "password1*", "password2*"]
 # Clinic staff create the accounts (admin, import, demo). Self sign-up stays closed unless
