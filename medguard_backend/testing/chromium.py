@@ -137,7 +137,7 @@ class Chromium:
         """Focus the field and type ``text`` key by key (keydown, input, keyup per character)."""
         focused = self.evaluate(
             f"(() => {{ const e = document.querySelector({json.dumps(selector)});"
-            " if (!e) return false; e.focus(); return document.activeElement === e; }})()"
+            " if (!e) return false; e.focus(); return document.activeElement === e; })()"
         )
         assert focused, f"no field to type into: {selector}"
         for character in text:
@@ -164,7 +164,7 @@ class Chromium:
         self._events.clear()
         clicked = self.evaluate(
             f"(() => {{ const e = document.querySelector({json.dumps(selector)});"
-            " if (!e) return false; e.click(); return true; }})()"
+            " if (!e) return false; e.click(); return true; })()"
         )
         assert clicked, f"nothing to click: {selector}"
         self.wait_for_load()
