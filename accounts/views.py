@@ -10,7 +10,7 @@ from allauth.core import ratelimit
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
@@ -53,20 +53,25 @@ def set_language(request: HttpRequest) -> HttpResponse:
         next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
         next_url = "/"
-    response = HttpResponseRedirect(next_url)
     form = LanguageForm(request.POST)
-    if form.is_valid():
-        language = form.cleaned_data["language"]
-        if request.user.is_authenticated:
-            request.user.preferred_language = language
-            request.user.save(update_fields=["preferred_language"])
-        response.set_cookie(
-            settings.LANGUAGE_COOKIE_NAME,
-            language,
-            max_age=settings.LANGUAGE_COOKIE_AGE,
-            samesite="Lax",
-            secure=settings.LANGUAGE_COOKIE_SECURE,
+    if not form.is_valid():
+        return HttpResponseBadRequest(
+            _("There is no language “%(value)s”: choose English or Afrikaans.")
+            % {"value": request.POST.get("language", "")},
+            content_type="text/plain; charset=utf-8",
         )
+    language = form.cleaned_data["language"]
+    if request.user.is_authenticated:
+        request.user.preferred_language = language
+        request.user.save(update_fields=["preferred_language"])
+    response = HttpResponseRedirect(next_url)
+    response.set_cookie(
+        settings.LANGUAGE_COOKIE_NAME,
+        language,
+        max_age=settings.LANGUAGE_COOKIE_AGE,
+        samesite="Lax",
+        secure=settings.LANGUAGE_COOKIE_SECURE,
+    )
     return response
 
 

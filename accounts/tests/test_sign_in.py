@@ -152,3 +152,73 @@ def test_staff_signing_in_without_a_next_page_go_to_the_admin(client, clinic_sta
     response = sign_in(client, "sipho")
 
     assert response["Location"] == "/admin/"
+
+
+# --- Language ---------------------------------------------------------------------------------
+
+
+def test_a_visitor_gets_the_sign_in_page_in_their_browsers_language(client):
+    response = client.get("/accounts/login/", HTTP_ACCEPT_LANGUAGE="af")
+
+    assert response["Content-Language"] == "af"
+    assert "<h1>Meld aan</h1>" in response.content.decode()
+
+
+def test_a_visitor_switches_the_sign_in_page_to_afrikaans(client):
+    switched = client.post(
+        "/accounts/language/", {"language": "af", "next": "/accounts/login/"}, follow=True
+    )
+
+    assert switched.redirect_chain == [("/accounts/login/", 302)]
+    assert "<h1>Meld aan</h1>" in switched.content.decode()
+
+
+def test_the_language_switch_saves_a_signed_in_users_choice(client, thandi):
+    sign_in(client, "thandi")
+
+    client.post("/accounts/language/", {"language": "af", "next": "/notifications/"})
+    thandi.refresh_from_db()
+    inbox = client.get("/notifications/", HTTP_ACCEPT_LANGUAGE="en")
+
+    assert thandi.preferred_language == "af"
+    assert inbox["Content-Language"] == "af"
+
+
+def test_the_language_switch_refuses_an_unknown_language_naming_it(client, thandi):
+    sign_in(client, "thandi")
+
+    response = client.post("/accounts/language/", {"language": "xx", "next": "/notifications/"})
+    thandi.refresh_from_db()
+
+    assert response.status_code == 400
+    assert response.content.decode() == (
+        "There is no language \u201cxx\u201d: choose English or Afrikaans."
+    )
+    assert thandi.preferred_language == "en"
+
+
+def test_the_language_switch_never_leads_to_another_site(client):
+    response = client.post(
+        "/accounts/language/", {"language": "af", "next": "https://evil.example/"}
+    )
+
+    assert response["Location"] == "/"
+
+
+def test_johans_pages_are_afrikaans_whatever_his_browser_says(client, johan):
+    sign_in(client, "johan", HTTP_ACCEPT_LANGUAGE="en")
+
+    page = client.get("/accounts/phone/", HTTP_ACCEPT_LANGUAGE="en")
+
+    assert page["Content-Language"] == "af"
+    assert "<h1>Selfoonnommer</h1>" in page.content.decode()
+    assert page.cookies["django_language"].value == "af"
+
+
+def test_the_api_keeps_answering_in_the_language_the_client_asks_for(client, johan):
+    sign_in(client, "johan")
+
+    response = client.get("/api/notifications/unread-count/", HTTP_ACCEPT_LANGUAGE="en")
+
+    assert response.status_code == 200
+    assert response["Content-Language"] == "en"
