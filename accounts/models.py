@@ -71,15 +71,17 @@ class User(AbstractUser):
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         stored = getattr(self, "_stored_phone", _NOT_LOADED)
+        update_fields = kwargs.get("update_fields")
+        saves_phone = update_fields is None or "phone" in update_fields
         changed = stored is not _NOT_LOADED and str(self.phone or "") != str(stored or "")
-        if changed and not getattr(self, "_phone_vouched", False) and self.phone_verified:
+        if saves_phone and changed and not getattr(self, "_phone_vouched", False):
             # A new number is unproven until verified: it may be mistyped, or someone else's.
             self.phone_verified = False
-            update_fields = kwargs.get("update_fields")
             if update_fields is not None:
                 kwargs["update_fields"] = {*update_fields, "phone_verified"}
         super().save(*args, **kwargs)
-        self._stored_phone = self.phone
+        if saves_phone:
+            self._stored_phone = self.phone
         self._phone_vouched = False
 
 

@@ -18,6 +18,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from clinic.access import may_see_dashboard
 from notifications.channels import TransportError
 
 from . import phones
@@ -30,12 +31,12 @@ if TYPE_CHECKING:
 
 
 def landing_url(user: User | AnonymousUser) -> str:
-    """Where a person starts: staff in the admin, everyone else in their inbox, a visitor
-    at the sign-in page."""
+    """Where a person starts: staff and healthcare providers on the clinic dashboard,
+    everyone else in their inbox, a visitor at the sign-in page."""
     if not user.is_authenticated:
         return reverse("account_login")
-    if user.is_staff:
-        return reverse("admin:index")
+    if may_see_dashboard(user):
+        return reverse("clinic:dashboard")
     return reverse("notifications-web:inbox")
 
 

@@ -286,3 +286,15 @@ def test_a_number_changed_while_the_sms_waits_gets_nothing(thandi, sms_outbox):
 
     assert (delivery.status, delivery.last_error) == (DeliveryStatus.SKIPPED, "no_address")
     assert sms_outbox() == []
+
+
+def test_a_number_changed_through_update_fields_becomes_unverified_too(thandi):
+    thandi.set_phone("082 555 0101", verified=True)
+    thandi.save()
+    user = User.objects.get(pk=thandi.pk)
+
+    user.phone = "082 555 0199"
+    user.save(update_fields=["phone"])
+    user.refresh_from_db()
+
+    assert (str(user.phone), user.phone_verified) == ("+27825550199", False)

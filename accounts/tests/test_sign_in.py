@@ -130,12 +130,12 @@ def test_the_home_page_sends_a_patient_to_their_inbox(client, thandi):
     assert (response.status_code, response["Location"]) == (302, "/notifications/")
 
 
-def test_the_home_page_sends_staff_to_the_admin(client, clinic_staff):
+def test_the_home_page_sends_staff_to_the_clinic_dashboard(client, clinic_staff):
     sign_in(client, "sipho")
 
     response = client.get("/", follow=True)
 
-    assert response.redirect_chain == [("/admin/", 302)]
+    assert response.redirect_chain == [("/staff/", 302)]
     assert response.status_code == 200
 
 
@@ -148,10 +148,10 @@ def test_signing_in_without_a_next_page_goes_to_the_inbox_with_a_welcome(client,
     assert "Welcome, Thandi." in response.content.decode()
 
 
-def test_staff_signing_in_without_a_next_page_go_to_the_admin(client, clinic_staff):
+def test_staff_signing_in_without_a_next_page_go_to_the_clinic_dashboard(client, clinic_staff):
     response = sign_in(client, "sipho")
 
-    assert response["Location"] == "/admin/"
+    assert response["Location"] == "/staff/"
 
 
 # --- Language ---------------------------------------------------------------------------------
