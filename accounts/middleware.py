@@ -30,11 +30,16 @@ class UserLanguageMiddleware:
         if request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME) != language:
             # The browser keeps the person's language, so the sign-in page they see after
             # signing out (or when their session ends) still speaks it.
-            response.set_cookie(
-                settings.LANGUAGE_COOKIE_NAME,
-                language,
-                max_age=settings.LANGUAGE_COOKIE_AGE,
-                samesite="Lax",
-                secure=settings.LANGUAGE_COOKIE_SECURE,
-            )
+            remember_language(response, language)
         return response
+
+
+def remember_language(response: HttpResponse, language: str) -> None:
+    """The language cookie LocaleMiddleware reads for a visitor."""
+    response.set_cookie(
+        settings.LANGUAGE_COOKIE_NAME,
+        language,
+        max_age=settings.LANGUAGE_COOKIE_AGE,
+        samesite="Lax",
+        secure=settings.LANGUAGE_COOKIE_SECURE,
+    )

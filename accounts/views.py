@@ -7,7 +7,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, cast
 
 from allauth.core import ratelimit
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseRedirect
@@ -23,6 +22,7 @@ from notifications.channels import TransportError
 
 from . import phones
 from .forms import LanguageForm, PhoneCodeForm, PhoneNumberForm
+from .middleware import remember_language
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser
@@ -58,7 +58,7 @@ def set_language(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         return HttpResponseBadRequest(
             _("There is no language “%(value)s”: choose English or Afrikaans.")
-            % {"value": request.POST.get("language", "")},
+            % {"value": request.POST.get("language", "")[:20]},
             content_type="text/plain; charset=utf-8",
         )
     language = form.cleaned_data["language"]
@@ -66,13 +66,7 @@ def set_language(request: HttpRequest) -> HttpResponse:
         request.user.preferred_language = language
         request.user.save(update_fields=["preferred_language"])
     response = HttpResponseRedirect(next_url)
-    response.set_cookie(
-        settings.LANGUAGE_COOKIE_NAME,
-        language,
-        max_age=settings.LANGUAGE_COOKIE_AGE,
-        samesite="Lax",
-        secure=settings.LANGUAGE_COOKIE_SECURE,
-    )
+    remember_language(response, language)
     return response
 
 
