@@ -222,3 +222,15 @@ def test_the_api_keeps_answering_in_the_language_the_client_asks_for(client, joh
 
     assert response.status_code == 200
     assert response["Content-Language"] == "en"
+
+
+def test_too_many_sign_in_requests_from_one_address_get_a_429_page(client, thandi, settings):
+    settings.ACCOUNT_RATE_LIMITS = {**settings.ACCOUNT_RATE_LIMITS, "login": "2/m/ip"}
+    sign_in(client, "thandi", "guess")
+    sign_in(client, "thandi", "guess")
+
+    refused = sign_in(client, "thandi", HTTP_ACCEPT_LANGUAGE="af")
+
+    assert refused.status_code == 429
+    assert "<h1>Te veel pogings</h1>" in refused.content.decode()
+    assert client.get("/notifications/").status_code == 302
