@@ -31,6 +31,7 @@ from django.utils import timezone
 
 from notifications.models import AttemptOutcome, Delivery, DeliveryAttempt, DeliveryStatus
 from notifications.models.delivery import DeliveryQuerySet
+from notifications.policy.addresses import sms_reachable
 from notifications.policy.decision_cache import UserContact
 
 logger = logging.getLogger(__name__)
@@ -53,6 +54,7 @@ CLAIMED_FIELDS = (
     "recipient__user_id",
     "recipient__user__email",
     "recipient__user__phone",
+    "recipient__user__phone_verified",
     "recipient__user__timezone",
     "recipient__user__is_active",
     "recipient__notification__notification_type",
@@ -72,8 +74,14 @@ def claim(token: uuid.UUID, due: QuerySet[Delivery], now: datetime) -> list[Clai
         return []
     rows = claimed_by(token).order_by("id").values_list(*CLAIMED_FIELDS)
     return [
-        Claimed(pk, channel, UserContact(user_id, bool(email), bool(phone), tz, active), kind, prio)
-        for pk, channel, user_id, email, phone, tz, active, kind, prio in rows
+        Claimed(
+            pk,
+            channel,
+            UserContact(user_id, bool(email), sms_reachable(phone, verified), tz, active),
+            kind,
+            prio,
+        )
+        for pk, channel, user_id, email, phone, verified, tz, active, kind, prio in rows
     ]
 
 

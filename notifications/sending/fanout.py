@@ -23,6 +23,7 @@ from django.utils import timezone
 from medguard_backend.batch_writers import ReadAhead
 from notifications.delivery import outbox
 from notifications.models import Channel, Notification, PushDevice
+from notifications.policy.addresses import sms_reachable
 from notifications.policy.decision_cache import DecisionCache, UserContact
 from notifications.policy.decisions import Action, Decision, SkipReason
 from notifications.policy.preferences import preferences_for, user_id_filter
@@ -42,7 +43,8 @@ if TYPE_CHECKING:
     from accounts.models import User
 
 ALL_CHANNELS: tuple[str, ...] = tuple(Channel.values)
-USER_FIELDS = ("id", "email", "phone", "timezone", "is_active")
+# An SMS address is a verified phone number (policy/addresses.py): both are read.
+USER_FIELDS = ("id", "email", "phone", "phone_verified", "timezone", "is_active")
 
 
 @dataclass
@@ -114,7 +116,13 @@ def validate_channels(channels: Iterable[str] | None) -> tuple[str, ...]:
 
 
 def _contact_of(user: User) -> UserContact:
-    return UserContact(user.pk, bool(user.email), bool(user.phone), user.timezone, user.is_active)
+    return UserContact(
+        user.pk,
+        bool(user.email),
+        sms_reachable(user.phone, user.phone_verified),
+        user.timezone,
+        user.is_active,
+    )
 
 
 def user_batches(users: Iterable[User] | QuerySet[User], size: int) -> Iterator[list[UserContact]]:
@@ -128,8 +136,8 @@ def user_batches(users: Iterable[User] | QuerySet[User], size: int) -> Iterator[
             if not rows:
                 return
             yield [
-                UserContact(pk, bool(email), bool(phone), tz, active)
-                for pk, email, phone, tz, active in rows
+                UserContact(pk, bool(email), sms_reachable(phone, verified), tz, active)
+                for pk, email, phone, verified, tz, active in rows
             ]
             last_pk = rows[-1][0]
     else:
