@@ -40,7 +40,7 @@ def test_emails_sent_by_processes_dev_py_starts_link_to_the_port_the_site_runs_o
 
     NotificationService.send_notification_to_user(user, notification, channels=["email"])
 
-    [message] = smtp_server.wait_for(1)
+    [message] = smtp_server.wait_for(1, timeout=120)  # generous: a loaded CI machine
     text = message.get_body(("plain",)).get_content()
     links = set(re.findall(r"https?://[^\s\"<>]+", text))
     assert f"http://127.0.0.1:8010/notifications/{notification.pk}/" in links
