@@ -1,10 +1,14 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from .health import health
+from .health import health, live, ready
+from .metrics.views import metrics
 
 urlpatterns = [
     path("health/", health, name="health"),
+    path("health/live", live, name="health-live"),
+    path("health/ready", ready, name="health-ready"),
+    path("metrics", metrics, name="metrics"),
     path("admin/", admin.site.urls),
     path("api/", include("notifications.api.urls")),
     path("api/", include("medications.api.urls")),

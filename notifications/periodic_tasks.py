@@ -116,6 +116,12 @@ PERIODIC_TASKS: tuple[PeriodicTaskSpec, ...] = (
         "Sends deliveries that became due (quiet hours over, digest time, retry back-off), "
         "re-publishes lost broker messages and reclaims work of dead workers.",
     ),
+    PeriodicTaskSpec(
+        "Beat Heartbeat",
+        "medguard_backend.monitoring.tasks.record_beat_heartbeat",
+        Every(30),
+        "Every 30 seconds: records that beat is ticking, for /health/ and /metrics.",
+    ),
 )
 
 

@@ -22,6 +22,8 @@ from .env import (
     url_value,
 )
 from .env import time_zone as time_zone_setting
+from .operations import *  # noqa: F403 - metrics, heartbeats, log format
+from .operations import LOG_FORMAT
 
 SECRET_KEY = env.str("SECRET_KEY", default="django-insecure-dev-only-change-me")
 DEBUG = False
@@ -44,9 +46,14 @@ INSTALLED_APPS = [
     "notifications",
     "medications",
     "demo",
+    "medguard_backend.monitoring",
 ]
 
 MIDDLEWARE = [
+    # First, so that the request id is set for everything after and the time measured
+    # is the whole answer.
+    "medguard_backend.request_context.RequestIdMiddleware",
+    "medguard_backend.metrics.http.RequestLatencyMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -412,3 +419,8 @@ LOGGING: dict[str, object] = {
         "celery": {"level": LOG_LEVEL},
     },
 }
+if LOG_FORMAT == "json":
+    # Every handler (console, and the file in prod) writes one JSON object per line.
+    LOGGING["formatters"]["standard"] = {  # type: ignore[index]
+        "()": "medguard_backend.structured_logs.JsonFormatter"
+    }
