@@ -17,7 +17,7 @@ from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
 
-from celery.signals import before_task_publish, task_postrun, task_prerun
+from celery.signals import before_task_publish, task_prerun
 from django.http import HttpRequest, HttpResponse
 
 REQUEST_ID_HEADER = "X-Request-ID"
@@ -73,14 +73,10 @@ def _stamp_message(headers: dict[str, Any] | None = None, **_: Any) -> None:
 
 @task_prerun.connect
 def _enter_task(task_id: str | None = None, task: Any = None, **_: Any) -> None:
+    # Set (never cleared after the task): Celery logs the task's "succeeded" line after
+    # its postrun signal, and that line belongs to the task too. The next task replaces
+    # all three.
     request_id = getattr(task.request, "request_id", None) if task is not None else None
     _request_id.set(request_id if isinstance(request_id, str) else None)
     _task_id.set(task_id)
     _task_name.set(getattr(task, "name", None))
-
-
-@task_postrun.connect
-def _leave_task(**_: Any) -> None:
-    _request_id.set(None)
-    _task_id.set(None)
-    _task_name.set(None)

@@ -56,3 +56,9 @@ BEAT_HEARTBEAT_MAX_AGE_SECONDS = int_value("BEAT_HEARTBEAT_MAX_AGE_SECONDS", 120
 LOG_FORMAT = env.str("LOG_FORMAT", default="text").strip().lower()
 if LOG_FORMAT not in {"text", "json"}:
     raise ImproperlyConfigured(f"LOG_FORMAT must be text or json, got {LOG_FORMAT!r}")
+
+# --- Key rotation -----------------------------------------------------------------------------
+# Old SECRET_KEYs still accepted for signatures (sessions, password-reset links) while a new
+# one is rolled out: put the old key here, the new one in SECRET_KEY, and drop the old one
+# once sessions signed with it have expired (deploy/README.md, "Rotating keys").
+SECRET_KEY_FALLBACKS = env.list("SECRET_KEY_FALLBACKS", default=[])
