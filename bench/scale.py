@@ -98,6 +98,18 @@ def clear_run() -> None:
     METRICS_DIR.mkdir(parents=True)
 
 
+def commits() -> int:
+    """Transactions committed in the bench database so far (each is a WAL flush)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_stat_clear_snapshot()")
+        cursor.execute(
+            "SELECT xact_commit FROM pg_stat_database WHERE datname = current_database()"
+        )
+        return int(cursor.fetchone()[0])
+
+
 def process_tree(root: int) -> list[int]:
     """The worker and its pool children (they share its process group)."""
     pids = []
@@ -112,27 +124,53 @@ def process_tree(root: int) -> list[int]:
     return pids
 
 
-def cpu_seconds(pids: list[int]) -> float:
-    total = 0
+def cpu_of(pids: list[int]) -> dict[int, float]:
+    """CPU seconds (user + system) each process has used so far."""
+    used = {}
     for pid in pids:
         try:
             fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
         except OSError:
             continue
-        total += int(fields[11]) + int(fields[12])  # utime, stime
-    return total / CLK_TCK
+        used[pid] = (int(fields[11]) + int(fields[12])) / CLK_TCK  # utime, stime
+    return used
 
 
-def pids_named(name: str) -> list[int]:
+def cpu_used_since(before: dict[int, float], after: dict[int, float]) -> float:
+    """CPU used between two snapshots; a process born in between counts from zero (the
+    database backends of the workers' connections start during the run)."""
+    return sum(cpu - before.get(pid, 0.0) for pid, cpu in after.items())
+
+
+def pids_matching(name: str, in_command: str = "") -> list[int]:
     found = []
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
             try:
-                if (entry / "comm").read_text().strip() == name:
-                    found.append(int(entry.name))
+                if (entry / "comm").read_text().strip() != name:
+                    continue
+                command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
             except OSError:
                 continue
+            if in_command in command:
+                found.append(int(entry.name))
     return found
+
+
+def measured_processes(workers: list[tuple[str, subprocess.Popen]]) -> dict[str, list[int]]:
+    from urllib.parse import urlsplit
+
+    from django.conf import settings
+
+    broker = urlsplit(settings.CELERY_BROKER_URL)
+    return {
+        "workers": [pid for _, p in workers for pid in process_tree(p.pid)],
+        # Every PostgreSQL process on the machine: other databases' work included.
+        "postgres": pids_matching("postgres"),
+        "broker": pids_matching("redis-server", f":{broker.port}")
+        if broker.scheme.startswith("redis")
+        else pids_matching("beam.smp"),
+    }
 
 
 def machine_busy() -> tuple[int, int]:
@@ -252,12 +290,8 @@ def run(patients: int, worker_count: int, environ: dict[str, str]) -> dict[str, 
         time.sleep(max(0.0, due_local.timestamp() - time.time()))
 
         busy0, total0 = machine_busy()
-        postgres, redis = pids_named("postgres"), pids_named("redis-server")
-        cpu0 = {
-            "workers": sum(cpu_seconds(process_tree(p.pid)) for _, p in workers),
-            "postgres": cpu_seconds(postgres),
-            "redis": cpu_seconds(redis),
-        }
+        cpu0 = {name: cpu_of(pids) for name, pids in measured_processes(workers).items()}
+        commits0 = commits()
         dispatch_due_reminders.delay()
         started = time.monotonic()
         deadline = started + 900
@@ -269,11 +303,9 @@ def run(patients: int, worker_count: int, environ: dict[str, str]) -> dict[str, 
                 sent = cursor.fetchone()[0]
         measured = time.monotonic() - started
         busy1, total1 = machine_busy()
-        cpu1 = {
-            "workers": sum(cpu_seconds(process_tree(p.pid)) for _, p in workers),
-            "postgres": cpu_seconds(postgres),
-            "redis": cpu_seconds(redis),
-        }
+        cpu1 = {name: cpu_of(pids) for name, pids in measured_processes(workers).items()}
+        time.sleep(1)  # the statistics collector reports with a short delay
+        committed = commits() - commits0
         time.sleep(3)  # the last batch's metrics are written after its task returns
         with connection.cursor() as cursor:
             cursor.execute(
@@ -307,7 +339,10 @@ def run(patients: int, worker_count: int, environ: dict[str, str]) -> dict[str, 
         "statuses": statuses,
         "channels": by_channel,
         "claimed_by_worker": {node: claimed_by_worker(node) for node, _ in workers},
-        "cpu_seconds": {name: round(cpu1[name] - cpu0[name], 1) for name in cpu0},
+        "cpu_seconds": {name: round(cpu_used_since(cpu0[name], cpu1[name]), 1) for name in cpu0},
+        "commits": committed,
+        "commits_per_delivery": round(committed / max(sent, 1), 2),
+        "commits_per_second": round(committed / max(measured, 1e-9)),
         "machine_busy_share": round((busy1 - busy0) / max(total1 - total0, 1), 2),
         "measured_s": round(measured, 1),
     }
@@ -358,7 +393,9 @@ def main() -> None:
                 f"{2 * args.patients} deliveries sent {result['end_to_end_s']}s after the due "
                 f"time; in-app lateness p50 {lateness.get('p50')}s p99 {lateness.get('p99')}s "
                 f"(metrics); shares {result['claimed_by_worker']}; CPU s {result['cpu_seconds']},"
-                f" machine busy {result['machine_busy_share']:.0%}",
+                f" {result['commits_per_delivery']} commits per delivery"
+                f" ({result['commits_per_second']}/s), machine busy"
+                f" {result['machine_busy_share']:.0%}",
                 flush=True,
             )
             print(json.dumps(result), flush=True)
