@@ -117,6 +117,13 @@ PERIODIC_TASKS: tuple[PeriodicTaskSpec, ...] = (
         "re-publishes lost broker messages and reclaims work of dead workers.",
     ),
     PeriodicTaskSpec(
+        "Staff Dashboard Rollups",
+        "clinic.tasks.refresh_dashboard_rollups",
+        Every(300),
+        "Every five minutes: recounts the staff dashboard's open days (deliveries, "
+        "responses, doses) from a primary-key range, so the dashboard reads rollups only.",
+    ),
+    PeriodicTaskSpec(
         "Beat Heartbeat",
         "medguard_backend.monitoring.tasks.record_beat_heartbeat",
         Every(30),

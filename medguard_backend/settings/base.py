@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "accounts",
     "notifications",
     "medications",
+    "clinic",
     "demo",
     "medguard_backend.monitoring",
 ]
