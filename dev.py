@@ -163,6 +163,11 @@ def up() -> int:
     say("setting up the periodic tasks")
     manage("setup_notification_tasks", env=env)
 
+    # Metrics start from zero with the processes that write them (/metrics adds up the
+    # files every process leaves in var/metrics/).
+    for stale in (VAR / "metrics").glob("*.db"):
+        stale.unlink()
+
     celery = [str(BIN / "celery"), "-A", "medguard_backend"]
     commands: dict[str, list[str]] = {
         "web": [str(PYTHON), "manage.py", "runserver", f"127.0.0.1:{web_port}", "--noreload"],

@@ -22,6 +22,8 @@ from .env import (
     url_value,
 )
 from .env import time_zone as time_zone_setting
+from .operations import *  # noqa: F403 - metrics, heartbeats, log format
+from .operations import LOG_FORMAT
 
 SECRET_KEY = env.str("SECRET_KEY", default="django-insecure-dev-only-change-me")
 DEBUG = False
@@ -48,9 +50,14 @@ INSTALLED_APPS = [
     "medications",
     "clinic",
     "demo",
+    "medguard_backend.monitoring",
 ]
 
 MIDDLEWARE = [
+    # First, so that the request id is set for everything after and the time measured
+    # is the whole answer.
+    "medguard_backend.request_context.RequestIdMiddleware",
+    "medguard_backend.metrics.http.RequestLatencyMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -247,7 +254,11 @@ CELERY_TASK_ROUTES = {
 }
 # A worker started without -Q (as the seed starts it) consumes every queue listed here.
 CELERY_TASK_DEFAULT_QUEUE = "celery"
-CELERY_TASK_QUEUES = (Queue("celery"), Queue("notifications"), Queue("medications"))
+CELERY_TASK_QUEUES: tuple[Queue, ...] = (
+    Queue("celery"),
+    Queue("notifications"),
+    Queue("medications"),
+)
 
 # Beat's crontabs are South African wall-clock times (08:00 reminders are 08:00 SAST).
 CELERY_TIMEZONE = TIME_ZONE
@@ -277,6 +288,29 @@ CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {
 if CELERY_BROKER_URL.startswith("filesystem://"):
     # The folder is polled; a second keeps hand-offs prompt at negligible cost.
     CELERY_BROKER_TRANSPORT_OPTIONS |= filesystem_broker_options(VAR_DIR / "broker", 1)
+if CELERY_BROKER_URL.startswith(("amqp://", "pyamqp://")):
+    # RabbitMQ (deploy/README.md says when to choose it). Its reliability rests on other
+    # mechanisms than Redis's, so the Redis-only choices above are replaced:
+    # - No visibility timeout: an unacknowledged message goes back to its queue when the
+    #   worker's channel closes (a crash, a lost connection), never while the task runs.
+    #   RabbitMQ's own consumer_timeout (30 min by default) must stay above the task hard
+    #   limit (5 min), or a long task's channel would be closed under it.
+    # - Quorum queues: replicated (Raft) and written to disk before they are confirmed, so
+    #   a broker node lost does not lose queued work. They cannot take a per-channel
+    #   prefetch, which Celery detects and handles; our tasks use no ETA/countdown.
+    # - Publisher confirms: apply_async returns once the broker has the message, so the
+    #   on-commit publish that marks deliveries enqueued does not mark a message lost in
+    #   flight (the sweeper would re-publish it later, but only after the re-enqueue delay).
+    # - A task running when the connection drops is cancelled: its message is redelivered
+    #   anyway, and our tasks are idempotent, so finishing it too would only be duplicate
+    #   work.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"confirm_publish": True}
+    CELERY_TASK_QUEUES = tuple(
+        Queue(queue.name, queue_arguments={"x-queue-type": "quorum"})
+        for queue in CELERY_TASK_QUEUES
+    )
+    CELERY_TASK_DEFAULT_QUEUE_TYPE = "quorum"
+    CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
 # Workers and beat wait for a broker that starts after them instead of exiting.
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_CONNECTION_MAX_RETRIES = None
@@ -478,3 +512,8 @@ LOGGING: dict[str, object] = {
         "celery": {"level": LOG_LEVEL},
     },
 }
+if LOG_FORMAT == "json":
+    # Every handler (console, and the file in prod) writes one JSON object per line.
+    LOGGING["formatters"]["standard"] = {  # type: ignore[index]
+        "()": "medguard_backend.structured_logs.JsonFormatter"
+    }
