@@ -55,7 +55,9 @@ class WorkerProcess:
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(f"worker exited early:\n{self.log()}")
-            if celery_app.control.ping(destination=[self.hostname], timeout=0.5):
+            # Up to 2 s for the answer (a loaded machine may take longer than 0.5 s, and a
+            # worker that answers slowly is still ready); the first answer ends the wait.
+            if celery_app.control.ping(destination=[self.hostname], timeout=2, limit=1):
                 return
         raise TimeoutError(f"worker {self.hostname} not ready after {timeout}s:\n{self.log()}")
 
