@@ -150,11 +150,10 @@ def create_inbox() -> str:
 
 def existing_inbox() -> str | None:
     """The bench user's token if a previous run's inbox is complete, for A/B runs."""
+    from django.db import DatabaseError
     from rest_framework.authtoken.models import Token
 
     from notifications.models import NotificationRecipient
-
-    from django.db import DatabaseError
 
     try:
         token = Token.objects.filter(user__username="bench0").first()
