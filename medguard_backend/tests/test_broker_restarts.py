@@ -94,9 +94,11 @@ def point_this_process_at(url: str, transport: str | None) -> None:
 
 
 @pytest.fixture
-def private_redis() -> Iterator[PrivateRedis]:
+def private_redis(monkeypatch: pytest.MonkeyPatch) -> Iterator[PrivateRedis]:
     redis = PrivateRedis()
     redis.start()
+    # Celery reads CELERY_BROKER_URL from the environment before its configuration.
+    monkeypatch.delenv("CELERY_BROKER_URL", raising=False)
     saved = celery_app.conf.broker_url, celery_app.conf.broker_transport
     # Through the patched transport, as the settings choose it for a redis:// broker.
     point_this_process_at(redis.url(), "medguard_backend.broker:Transport")
