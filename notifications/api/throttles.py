@@ -16,6 +16,11 @@ refused is always first checked against the shared count. A client spreading req
 several processes can get at most (batch - 1) extra requests per other process in a window
 (9 of 600 a minute per other process); the write budget, the anonymous one and the login
 attempts are counted exactly, one round trip per request.
+
+What the batches buy, measured A/B against counting every request (``bench/api.py
+--profile``, alternating runs on 2026-11-30 on the shared 2-core machine at a load average of
+13 to 14, so noisy): 5.62 and 7.08 ms of CPU per request with batches against 8.58 ms
+without (-26% on the mean).
 """
 
 from __future__ import annotations
