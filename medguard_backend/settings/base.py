@@ -245,6 +245,10 @@ if is_set("CELERY_BROKER_URL"):
     )
 else:
     CELERY_BROKER_URL = "filesystem://localhost/"
+if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
+    # kombu's Redis transport with a patch that keeps a worker alive across Redis restarts
+    # (an AttributeError killed it about once in ninety): see medguard_backend/broker.py.
+    CELERY_BROKER_TRANSPORT = "medguard_backend.broker:Transport"
 CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default="django-db")
 
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"

@@ -62,7 +62,9 @@ class WorkerProcess:
                 if f"{self.hostname} ready." in self.log():
                     return
                 time.sleep(0.2)
-            elif celery_app.control.ping(destination=[self.hostname], timeout=0.5):
+            # Up to 2 s for the answer (a loaded machine may take longer than 0.5 s, and a
+            # worker that answers slowly is still ready); the first answer ends the wait.
+            elif celery_app.control.ping(destination=[self.hostname], timeout=2, limit=1):
                 return
         raise TimeoutError(f"worker {self.hostname} not ready after {timeout}s:\n{self.log()}")
 
