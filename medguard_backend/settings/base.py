@@ -249,6 +249,10 @@ if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
     # kombu's Redis transport with a patch that keeps a worker alive across Redis restarts
     # (an AttributeError killed it about once in ninety): see medguard_backend/broker.py.
     CELERY_BROKER_TRANSPORT = "medguard_backend.broker:Transport"
+if CELERY_BROKER_URL.startswith("filesystem://"):
+    # kombu's filesystem transport writing each message atomically (a consumer could read a
+    # half-written file and the worker died): see medguard_backend/broker.py.
+    CELERY_BROKER_TRANSPORT = "medguard_backend.broker:FilesystemTransport"
 CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default="django-db")
 
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
