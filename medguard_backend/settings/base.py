@@ -90,6 +90,8 @@ TEMPLATES = [
 
 # --- Database -----------------------------------------------------------------------------
 _PREPARED_STATEMENTS = bool_value("DATABASE_PREPARED_STATEMENTS", True)
+# Read on SQLite too (where it is not used), so a bad value is refused wherever it is set.
+_CONN_MAX_AGE = int_value("CONN_MAX_AGE", 60)
 DATABASES = {
     "default": database_config("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}"),
 }
@@ -112,7 +114,7 @@ else:
     # (PgBouncer before 1.21) cannot keep prepared statements: DATABASE_PREPARED_STATEMENTS
     # =false turns them off.
     DATABASES["default"]["ENGINE"] = "medguard_backend.postgres"
-    DATABASES["default"]["CONN_MAX_AGE"] = int_value("CONN_MAX_AGE", 60)
+    DATABASES["default"]["CONN_MAX_AGE"] = _CONN_MAX_AGE
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         server_side_binding=True,

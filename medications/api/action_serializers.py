@@ -28,11 +28,15 @@ MAX_RESTOCK_QUANTITY = Decimal(10000)
 MAX_SHELF_LIFE_YEARS = 10
 
 
+# 0.01 to 10000, at most two decimal places.
+QUANTITY_PATTERN = r"^(?:10000(?:\.0{1,2})?|[1-9]\d{0,3}(?:\.\d{1,2})?|0\.(?:[1-9]\d?|0[1-9]))$"
+
+
 # Not DRF's generated pattern, which allows a sign: only what can pass is documented.
 @extend_schema_field(
     {
         "anyOf": [
-            {"type": "string", "format": "decimal", "pattern": r"^\d{1,5}(\.\d{1,2})?$"},
+            {"type": "string", "format": "decimal", "pattern": QUANTITY_PATTERN},
             {"type": "number", "minimum": 0.01, "maximum": 10000, "multipleOf": 0.01},
         ],
         "example": "30",
@@ -122,6 +126,17 @@ class DoseQuerySerializer(serializers.Serializer):
             help_text="Only doses due on this day or earlier (the patient's own calendar day).",
         )
         return fields
+
+    def to_internal_value(self, data: Any) -> Any:
+        # DRF reads `?to=` as "not given"; the schema says a day, so an empty one is refused.
+        blank: dict[str, list[str]] = {
+            str(name): [str(_("This field may not be blank."))]
+            for name in self.fields
+            if hasattr(data, "get") and data.get(name) == ""
+        }
+        if blank:
+            raise serializers.ValidationError(blank)
+        return super().to_internal_value(data)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if "from" in attrs and "to" in attrs and attrs["to"] < attrs["from"]:

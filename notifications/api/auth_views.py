@@ -28,8 +28,11 @@ class CredentialsSerializer(serializers.Serializer):
 
 
 class StrictAuthTokenSerializer(StrictFieldsMixin, AuthTokenSerializer):
-    """DRF's credentials check, refusing unknown keys and non-string values like every other
-    body."""
+    """DRF's credentials check, refusing unknown keys, non-string values and overlong
+    strings like every other body (DRF's fields have no length limit)."""
+
+    username = serializers.CharField(max_length=150, write_only=True)
+    password = serializers.CharField(max_length=128, write_only=True, trim_whitespace=False)
 
 
 class ObtainTokenView(ObtainAuthToken):

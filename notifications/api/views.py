@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import Any, cast
 
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.exceptions import APIException, NotFound
 from rest_framework.generics import GenericAPIView
@@ -19,7 +19,7 @@ from notifications.models import NotificationRecipient
 from .base import ApiView, caller, checked_id
 from .inbox_items import render_items
 from .pagination import InboxCursorPagination
-from .schema import COMMON, INVALID, NOT_FOUND, VALIDATION_ERROR_REF, WITH_BODY
+from .schema import COMMON, INVALID, NOT_FOUND, WITH_BODY, detail_response
 from .serializers import (
     InboxItemSerializer,
     InboxQuerySerializer,
@@ -37,7 +37,8 @@ NOTIFICATION_ID = OpenApiParameter(
 
 
 class StateChangeNotAllowed(APIException):
-    status_code = status.HTTP_400_BAD_REQUEST
+    # 409: the request is well formed; the notification's state is what refuses it.
+    status_code = status.HTTP_409_CONFLICT
     default_detail = _("This change does not apply to this notification.")
     default_code = "state_change_refused"
 
@@ -96,12 +97,6 @@ class StateChangeView(ApiView):
 
 
 _STATE_RESPONSES: dict[int, Any] = {200: InboxItemSerializer, 404: NOT_FOUND, **WITH_BODY}
-# Both shapes share the 400: field errors for a body, `detail` for a refused change.
-REFUSED_OR_INVALID = OpenApiResponse(
-    VALIDATION_ERROR_REF,
-    description="Invalid input (keyed by field), or the change does not apply to this "
-    "notification (`detail`, in the caller's language).",
-)
 NO_BODY = "No body, or an empty JSON object: any field is refused (400, naming it)."
 
 
@@ -123,13 +118,13 @@ class MarkReadView(StateChangeView):
     description=(
         "Records that the caller has seen and accepted a notification that asks for "
         "acknowledgment (`require_acknowledgment: true`); it also counts as read. "
-        "Idempotent. **Refused with 400** for a notification that does not ask for "
+        "Idempotent. **Refused with 409** for a notification that does not ask for "
         "acknowledgment (accepting it would record a confirmation nobody asked for) and "
         "for a dismissed one; `detail` says why, in the caller's language. " + NO_BODY
     ),
     parameters=[NOTIFICATION_ID],
     request=EmptyBodySerializer,
-    responses={**_STATE_RESPONSES, 400: REFUSED_OR_INVALID},
+    responses={**_STATE_RESPONSES, 409: detail_response("The notification does not ask for it.")},
 )
 class AcknowledgeView(StateChangeView):
     change = staticmethod(inbox.acknowledge)
@@ -139,13 +134,13 @@ class AcknowledgeView(StateChangeView):
     tags=[TAG],
     summary="Dismiss a notification",
     description=(
-        "Hides it from the list. Idempotent. **Refused with 400** for a notification that "
+        "Hides it from the list. Idempotent. **Refused with 409** for a notification that "
         "asks for acknowledgment and has not been acknowledged yet: dismissing must not be "
         "a way round a confirmation a pharmacist asked for. " + NO_BODY
     ),
     parameters=[NOTIFICATION_ID],
     request=EmptyBodySerializer,
-    responses={**_STATE_RESPONSES, 400: REFUSED_OR_INVALID},
+    responses={**_STATE_RESPONSES, 409: detail_response("Acknowledge it first.")},
 )
 class DismissView(StateChangeView):
     change = staticmethod(inbox.dismiss)
