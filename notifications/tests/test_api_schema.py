@@ -164,6 +164,7 @@ def test_every_operation_answers_as_its_schema_says(api_schema, api_tokens, mode
 
 
 ST = Path(sys.executable).with_name("st")
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.mark.parametrize(
@@ -175,7 +176,7 @@ ST = Path(sys.executable).with_name("st")
     ],
 )
 def test_st_run_with_every_check_finds_no_failure(
-    live_server, api_tokens, monkeypatch, role, paths
+    live_server, api_tokens, monkeypatch, tmp_path, role, paths
 ):
     # `st run --checks all` as an operator would run it, against a real HTTP server on
     # loopback (every phase: examples, coverage, fuzzing, stateful). The budgets are raised:
@@ -186,6 +187,8 @@ def test_st_run_with_every_check_finds_no_failure(
     result = subprocess.run(
         [
             str(ST),
+            "--config-file",
+            str(ROOT / "schemathesis.toml"),
             "run",
             f"{live_server.url}/api/schema/",
             "--checks",
@@ -205,7 +208,7 @@ def test_st_run_with_every_check_finds_no_failure(
         ],
         capture_output=True,
         text=True,
-        cwd=Path(__file__).resolve().parents[2],  # where schemathesis.toml is
+        cwd=tmp_path,  # its cache of the server's capabilities goes there
         timeout=900,
     )
 
