@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "accounts",
     "notifications",
     "medications",
+    "clinic",
     "demo",
 ]
 
