@@ -46,6 +46,11 @@ def main() -> None:
     from django.core.exceptions import ImproperlyConfigured
     from django.core.management import execute_from_command_line
 
+    from medguard_backend.settings import settings_module_error
+
+    if (error := settings_module_error()) is not None:
+        sys.exit(f"configuration error: {error}")
+
     try:
         execute_from_command_line(sys.argv)
     except ImproperlyConfigured as error:

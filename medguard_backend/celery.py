@@ -27,6 +27,10 @@ if Path(sys.argv[0]).name == "celery":
     from django.conf import settings
     from django.core.exceptions import ImproperlyConfigured
 
+    from medguard_backend.settings import settings_module_error
+
+    if (module_error := settings_module_error()) is not None:
+        raise SystemExit(f"configuration error: {module_error}")
     try:
         settings.INSTALLED_APPS  # noqa: B018 - evaluating the settings is the point
     except ImproperlyConfigured as error:

@@ -14,11 +14,15 @@ from .env import (
     BASE_DIR,
     VAR_DIR,
     bool_value,
+    choice_value,
     database_config,
+    dotted_path_value,
+    email_value,
     env,
     filesystem_broker_options,
     int_value,
     is_set,
+    result_backend_value,
     url_value,
 )
 from .env import time_zone as time_zone_setting
@@ -40,6 +44,9 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
+    # Swagger UI's files, served from our static files: /api/docs/ works on a closed network
+    # and cannot change under us (no CDN, no "@latest").
+    "drf_spectacular_sidecar",
     "django_celery_beat",
     "django_celery_results",
     # Before allauth: its pages and emails are found in accounts/templates first.
@@ -58,6 +65,9 @@ MIDDLEWARE = [
     # is the whole answer.
     "medguard_backend.request_context.RequestIdMiddleware",
     "medguard_backend.metrics.http.RequestLatencyMiddleware",
+    # Then, before anything else: a NUL in the URL is refused before anything queries with it, and errors under
+    # /api/ that Django renders itself (a 404 from the resolver) become JSON.
+    "notifications.api.middleware.ApiRequestGuard",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -96,6 +106,8 @@ TEMPLATES = [
 
 # --- Database -----------------------------------------------------------------------------
 _PREPARED_STATEMENTS = bool_value("DATABASE_PREPARED_STATEMENTS", True)
+# Read on SQLite too (where it is not used), so a bad value is refused wherever it is set.
+_CONN_MAX_AGE = int_value("CONN_MAX_AGE", 60)
 DATABASES = {
     "default": database_config("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}"),
 }
@@ -118,7 +130,7 @@ else:
     # (PgBouncer before 1.21) cannot keep prepared statements: DATABASE_PREPARED_STATEMENTS
     # =false turns them off.
     DATABASES["default"]["ENGINE"] = "medguard_backend.postgres"
-    DATABASES["default"]["CONN_MAX_AGE"] = int_value("CONN_MAX_AGE", 60)
+    DATABASES["default"]["CONN_MAX_AGE"] = _CONN_MAX_AGE
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         server_side_binding=True,
@@ -253,7 +265,7 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
     # kombu's filesystem transport writing each message atomically (a consumer could read a
     # half-written file and the worker died): see medguard_backend/broker.py.
     CELERY_BROKER_TRANSPORT = "medguard_backend.broker:FilesystemTransport"
-CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default="django-db")
+CELERY_RESULT_BACKEND = result_backend_value("CELERY_RESULT_BACKEND", "django-db")
 
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TASK_ROUTES = {
@@ -357,27 +369,30 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # --- Email ------------------------------------------------------------------------------------
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.smtp.EmailBackend")
 EMAIL_HOST = env.str("EMAIL_HOST", default="localhost")
-EMAIL_PORT = int_value("EMAIL_PORT", 25, minimum=1)
+EMAIL_PORT = int_value("EMAIL_PORT", 25, minimum=1, maximum=65535)
 EMAIL_USE_TLS = bool_value("EMAIL_USE_TLS", False)
 EMAIL_USE_SSL = bool_value("EMAIL_USE_SSL", False)
+if EMAIL_USE_TLS and EMAIL_USE_SSL:
+    # Django would only say so when the first email is sent.
+    raise ImproperlyConfigured("EMAIL_USE_TLS and EMAIL_USE_SSL cannot both be true")
 EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
 EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
 EMAIL_TIMEOUT = int_value("EMAIL_TIMEOUT", 20, minimum=1)
-DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="noreply@medguard-sa.com")
+DEFAULT_FROM_EMAIL = email_value("DEFAULT_FROM_EMAIL", "noreply@medguard-sa.com")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # --- Notifications ----------------------------------------------------------------------------
 # One transport class per channel (notifications/channels/). In-app needs none: the recipient
 # row is the delivery. SMS and push write to files in var/outbox/ until a provider is set.
 NOTIFICATION_TRANSPORTS = {
-    "email": env.str(
-        "NOTIFICATION_EMAIL_TRANSPORT", default="notifications.channels.email.EmailTransport"
+    "email": dotted_path_value(
+        "NOTIFICATION_EMAIL_TRANSPORT", "notifications.channels.email.EmailTransport"
     ),
-    "sms": env.str(
-        "NOTIFICATION_SMS_TRANSPORT", default="notifications.channels.sms.FileSMSTransport"
+    "sms": dotted_path_value(
+        "NOTIFICATION_SMS_TRANSPORT", "notifications.channels.sms.FileSMSTransport"
     ),
-    "push": env.str(
-        "NOTIFICATION_PUSH_TRANSPORT", default="notifications.channels.push.FilePushTransport"
+    "push": dotted_path_value(
+        "NOTIFICATION_PUSH_TRANSPORT", "notifications.channels.push.FilePushTransport"
     ),
 }
 NOTIFICATION_FILE_TRANSPORT_DIR = VAR_DIR / "outbox"
@@ -477,6 +492,9 @@ SPECTACULAR_SETTINGS: dict[str, object] = {
         "preferred language."
     ),
     "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
     "SCHEMA_PATH_PREFIX": "/api/",
     # Separate request and response components, so read-only fields are not offered as input.
     "COMPONENT_SPLIT_REQUEST": True,
@@ -490,12 +508,13 @@ SPECTACULAR_SETTINGS: dict[str, object] = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "notifications.api.schema.add_error_components",
+        "notifications.api.schema.refuse_extra_request_properties",
     ],
 }
 
 # --- Logging ----------------------------------------------------------------------------------
 LOG_DIR = BASE_DIR / "logs"
-LOG_LEVEL = env.str("LOG_LEVEL", default="INFO").upper()
+LOG_LEVEL = choice_value("LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"))
 LOGGING: dict[str, object] = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -503,6 +522,8 @@ LOGGING: dict[str, object] = {
         # Defence in depth: code logs ids, never phone numbers or addresses; this catches a
         # number that slips into a third-party library's message.
         "redact_contact_details": {"()": "medguard_backend.logging.RedactContactDetails"},
+        # Push tokens and Web Push endpoints are credentials (they arrive in request paths).
+        "redact_push_credentials": {"()": "medguard_backend.logging.RedactPushCredentials"},
     },
     "formatters": {
         "standard": {"format": "%(asctime)s %(levelname)s %(name)s %(process)d %(message)s"},
@@ -511,12 +532,15 @@ LOGGING: dict[str, object] = {
         "console": {
             "class": "logging.StreamHandler",
             "formatter": "standard",
-            "filters": ["redact_contact_details"],
+            "filters": ["redact_contact_details", "redact_push_credentials"],
         },
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
+        # Request paths are logged here: redacted on the logger, before any handler.
+        "django.request": {"filters": ["redact_push_credentials"]},
+        "django.server": {"filters": ["redact_push_credentials"]},
         "celery": {"level": LOG_LEVEL},
     },
 }

@@ -7,7 +7,10 @@ instead of surfacing later as a confusing error deep inside a library.
 
 from __future__ import annotations
 
+import re
 import zoneinfo
+from collections.abc import Collection
+from email.utils import parseaddr
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -57,7 +60,7 @@ def bool_value(name: str, default: bool) -> bool:
     raise ImproperlyConfigured(f"{name} must be true or false, got {raw!r}")
 
 
-def int_value(name: str, default: int, minimum: int = 0) -> int:
+def int_value(name: str, default: int, minimum: int = 0, maximum: int | None = None) -> int:
     raw = env.str(name, default="").strip()
     if not raw:
         return default
@@ -67,7 +70,58 @@ def int_value(name: str, default: int, minimum: int = 0) -> int:
         raise ImproperlyConfigured(f"{name} must be a whole number, got {raw!r}") from None
     if value < minimum:
         raise ImproperlyConfigured(f"{name} must be at least {minimum}, got {value}")
+    if maximum is not None and value > maximum:
+        raise ImproperlyConfigured(f"{name} must be at most {maximum}, got {value}")
     return value
+
+
+def choice_value(name: str, default: str, choices: Collection[str]) -> str:
+    """One of ``choices`` (compared in upper case, as log levels are written)."""
+    value = env.str(name, default=default).strip().upper() or default
+    if value not in choices:
+        raise ImproperlyConfigured(f"{name} must be one of {', '.join(choices)}; got {value!r}")
+    return value
+
+
+_EMAIL_ADDRESS = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
+
+
+def email_value(name: str, default: str) -> str:
+    """An address, bare or with a display name (``MedGuard <noreply@example.org>``)."""
+    value = env.str(name, default=default).strip()
+    _display_name, address = parseaddr(value)
+    if not _EMAIL_ADDRESS.match(address):
+        raise ImproperlyConfigured(f"{name} must be an email address, got {value!r}")
+    return value
+
+
+_DOTTED_PATH = re.compile(r"^[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+$")
+
+
+def dotted_path_value(name: str, default: str) -> str:
+    """A class's import path (``package.module.Class``); imported when first used, since
+    settings load before the apps that define the classes."""
+    value = env.str(name, default=default).strip()
+    if not _DOTTED_PATH.match(value):
+        raise ImproperlyConfigured(
+            f"{name} must be a dotted import path like package.module.Class, got {value!r}"
+        )
+    return value
+
+
+def result_backend_value(name: str, default: str) -> str:
+    """Celery's result backend: ``django-db`` / ``django-cache`` (django-celery-results) or
+    a backend URL."""
+    value = env.str(name, default=default).strip()
+    if value in {"django-db", "django-cache"}:
+        return value
+    scheme = urlsplit(value).scheme
+    if scheme in {"redis", "rediss", "rpc"} or scheme.startswith("db+"):
+        return value
+    raise ImproperlyConfigured(
+        f"{name} must be django-db, django-cache or a redis://, rediss://, rpc:// or db+ URL; "
+        f"got {value!r}"
+    )
 
 
 def time_zone(name: str, default: str) -> str:

@@ -49,7 +49,7 @@ LOGGING["handlers"] = {
         "maxBytes": 10 * 1024 * 1024,
         "backupCount": 5,
         "formatter": "standard",
-        "filters": ["redact_contact_details"],
+        "filters": ["redact_contact_details", "redact_push_credentials"],
     },
 }
 LOGGING["root"] = {"handlers": ["console", "file"], "level": LOG_LEVEL}

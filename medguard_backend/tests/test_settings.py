@@ -73,6 +73,14 @@ def test_prod_refuses_to_start_without_allowed_hosts() -> None:
         ("EMAIL_USE_TLS", "perhaps"),
         ("DATABASE_PREPARED_STATEMENTS", "perhaps"),
         ("WAGTAILADMIN_BASE_URL", "localhost:8000"),
+        # One of each kind of value read through medguard_backend/settings/env.py:
+        ("LOG_LEVEL", "LOUD"),
+        ("EMAIL_PORT", "70000"),
+        ("DEFAULT_FROM_EMAIL", "noreply"),
+        ("NOTIFICATION_SMS_TRANSPORT", "not a class path"),
+        ("CELERY_RESULT_BACKEND", "mongodb://x"),
+        ("API_USER_RATE", "lots"),
+        ("DJANGO_SETTINGS_MODULE", "medguard_backend.settings.staging"),
     ],
 )
 def test_bad_configuration_stops_with_one_line_naming_the_variable(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import math
 from decimal import Decimal
 from typing import Any
 
@@ -12,18 +13,46 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from medications.models import Dose
-from notifications.api.validation import StrictFieldsMixin
+from notifications.api.validation import (
+    CalendarDayField,
+    EmptyBodySerializer,
+    StrictFieldsMixin,
+)
+
+__all__ = ["EmptyBodySerializer"]
 
 # A restock is one delivery from a pharmacy; more than this is a typing error.
 MAX_RESTOCK_QUANTITY = Decimal(10000)
+# Medicines are labelled with shelf lives of at most about five years; a later expiry date
+# is a typing error (9999-12-31 would never warn anyone).
+MAX_SHELF_LIFE_YEARS = 10
+
+
+# 0.01 to 10000, at most two decimal places.
+QUANTITY_PATTERN = r"^(?:10000(?:\.0{1,2})?|[1-9]\d{0,3}(?:\.\d{1,2})?|0\.(?:[1-9]\d?|0[1-9]))$"
 
 
 # Not DRF's generated pattern, which allows a sign: only what can pass is documented.
 @extend_schema_field(
-    {"type": "string", "format": "decimal", "pattern": r"^\d{1,5}(\.\d{1,2})?$", "example": "30"}
+    {
+        "anyOf": [
+            {"type": "string", "format": "decimal", "pattern": QUANTITY_PATTERN},
+            {"type": "number", "minimum": 0.01, "maximum": 10000, "multipleOf": 0.01},
+        ],
+        "example": "30",
+    }
 )
 class RestockQuantityField(serializers.DecimalField):
-    pass
+    """A decimal string, or a JSON number with at most two decimal places."""
+
+    def to_internal_value(self, data: Any) -> Decimal:
+        if isinstance(data, float) and math.isfinite(data):
+            # 0.57 arrives as the binary 0.5700000000000001: read it as the decimal it
+            # stands for when that has at most two places, as JSON Schema's multipleOf does.
+            cents = round(data, 2)
+            if math.isclose(data, cents, rel_tol=0, abs_tol=1e-9):
+                data = f"{cents:.2f}"
+        return super().to_internal_value(data)
 
 
 class RestockSerializer(StrictFieldsMixin, serializers.Serializer):
@@ -38,15 +67,29 @@ class RestockSerializer(StrictFieldsMixin, serializers.Serializer):
         help_text="Units added to the quantity on hand (in the supply's unit): more than 0, "
         "at most 10000, at most 2 decimal places. A JSON number is accepted too.",
     )
-    expiry_date = serializers.DateField(
+    expiry_date = CalendarDayField(
         required=False,
-        help_text="The new stock's expiry date; replaces the supply's. Not in the past.",
+        help_text="The new stock's expiry date; replaces the supply's. Not in the past, "
+        f"and at most {MAX_SHELF_LIFE_YEARS} years ahead.",
     )
 
     def validate_expiry_date(self, value: datetime.date) -> datetime.date:
-        if value < self.context["today"]:
+        today: datetime.date = self.context["today"]
+        if value < today:
             raise serializers.ValidationError(_("This expiry date has already passed."))
+        if value > latest_expiry(today):
+            raise serializers.ValidationError(
+                _("An expiry date is at most %(years)d years ahead: enter one up to %(day)s.")
+                % {"years": MAX_SHELF_LIFE_YEARS, "day": latest_expiry(today).isoformat()}
+            )
         return value
+
+
+def latest_expiry(today: datetime.date) -> datetime.date:
+    try:
+        return today.replace(year=today.year + MAX_SHELF_LIFE_YEARS)
+    except ValueError:  # 29 February
+        return today.replace(year=today.year + MAX_SHELF_LIFE_YEARS, day=28)
 
 
 class SnoozeSerializer(StrictFieldsMixin, serializers.Serializer):
@@ -63,11 +106,6 @@ class SnoozeSerializer(StrictFieldsMixin, serializers.Serializer):
             f"{settings.MEDICATION_SNOOZE_DEFAULT_MINUTES}).",
         )
         return fields
-
-
-class EmptyBodySerializer(StrictFieldsMixin, serializers.Serializer):
-    """Take and skip accept no input: any key is refused, so that a client sending, say, a
-    time taken learns that it was not recorded."""
 
 
 class DoseQuerySerializer(serializers.Serializer):
@@ -88,6 +126,17 @@ class DoseQuerySerializer(serializers.Serializer):
             help_text="Only doses due on this day or earlier (the patient's own calendar day).",
         )
         return fields
+
+    def to_internal_value(self, data: Any) -> Any:
+        # DRF reads `?to=` as "not given"; the schema says a day, so an empty one is refused.
+        blank: dict[str, list[str]] = {
+            str(name): [str(_("This field may not be blank."))]
+            for name in self.fields
+            if hasattr(data, "get") and data.get(name) == ""
+        }
+        if blank:
+            raise serializers.ValidationError(blank)
+        return super().to_internal_value(data)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if "from" in attrs and "to" in attrs and attrs["to"] < attrs["from"]:

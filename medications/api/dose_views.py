@@ -22,8 +22,8 @@ from notifications.api.schema import (
     COMMON,
     INVALID,
     NOT_FOUND,
-    VALIDATION_ERROR_REF,
     WITH_BODY,
+    DetailErrorSerializer,
 )
 
 from .action_serializers import DoseQuerySerializer, EmptyBodySerializer, SnoozeSerializer
@@ -44,7 +44,8 @@ LIST_DESCRIPTION = (
 
 
 class DoseChangeRefused(APIException):
-    status_code = status.HTTP_400_BAD_REQUEST
+    # 409: the request is well formed; the dose's state is what refuses it.
+    status_code = status.HTTP_409_CONFLICT
     default_detail = _("This change does not apply to this dose.")
     default_code = "dose_change_refused"
 
@@ -110,17 +111,14 @@ def _snooze(dose_id: int, user: User, body: dict[str, Any]) -> Dose:
     return doses.snooze_dose(dose_id, by=user, minutes=body.get("minutes"))
 
 
-# Both shapes share the 400: field errors for bad input, `detail` for a refused change.
-REFUSED_OR_INVALID = OpenApiResponse(
-    VALIDATION_ERROR_REF,
-    description="Invalid input (keyed by field), or the dose's state refuses the change "
-    "(`detail`, in the caller's language).",
-)
 _ACTION_RESPONSES: dict[int, Any] = {
     200: DoseSerializer,
     404: NOT_FOUND,
+    409: OpenApiResponse(
+        DetailErrorSerializer,
+        description="The dose's state refuses the change (`detail`, in the caller's language).",
+    ),
     **WITH_BODY,
-    400: REFUSED_OR_INVALID,
 }
 
 
@@ -131,7 +129,7 @@ _ACTION_RESPONSES: dict[int, Any] = {
         "Records the dose as taken now and lowers the supply's quantity on hand by the "
         "schedule's dose quantity (never below 0). Idempotent: taking a taken dose again "
         "answers 200 with the dose unchanged and lowers the stock no further. A missed dose "
-        "may still be taken. **Refused with 400** for a skipped dose; `detail` says why, in "
+        "may still be taken. **Refused with 409** for a skipped dose; `detail` says why, in "
         "the caller's language. No body (any field is refused)."
     ),
     parameters=[DOSE_ID],
@@ -147,7 +145,7 @@ class TakeDoseView(DoseActionView):
     summary="Skip a dose",
     description=(
         "Records that the dose was left out on purpose; stock is not touched. Idempotent. "
-        "**Refused with 400** for a dose already taken. No body (any field is refused)."
+        "**Refused with 409** for a dose already taken. No body (any field is refused)."
     ),
     parameters=[DOSE_ID],
     request=EmptyBodySerializer,
@@ -163,7 +161,7 @@ class SkipDoseView(DoseActionView):
     description=(
         "Reminds again `minutes` from now (default 10, at most "
         "`MEDICATION_SNOOZE_MAX_MINUTES`, 120 unless configured); snoozing again moves the "
-        "time. **Refused with 400** for a dose that is no longer due (taken, skipped or "
+        "time. **Refused with 409** for a dose that is no longer due (taken, skipped or "
         "missed)."
     ),
     parameters=[DOSE_ID],

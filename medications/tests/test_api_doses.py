@@ -199,12 +199,12 @@ def test_skipping_a_dose_records_it_and_leaves_the_stock_alone(api, supply):
     assert stock(supply) == Decimal(30)
 
 
-def test_a_refused_change_is_a_400_with_the_services_reason(api, supply):
+def test_a_refused_change_is_a_409_with_the_services_reason(api, supply):
     taken = dose_of(supply, status=Dose.Status.TAKEN)
 
     response = api.post(f"/api/doses/{taken.pk}/skip/")
 
-    assert response.status_code == 400
+    assert response.status_code == 409
     assert response.json() == {
         "detail": "This dose was already taken, so it can no longer be skipped."
     }
@@ -217,7 +217,7 @@ def test_the_refusal_is_in_afrikaans_when_asked_for(api, supply):
 
     response = api.post(f"/api/doses/{skipped.pk}/take/", HTTP_ACCEPT_LANGUAGE="af")
 
-    assert response.status_code == 400
+    assert response.status_code == 409
     assert response["Content-Language"] == "af"
     assert response.json() == {
         "detail": "Hierdie dosis is oorgeslaan en kan nie meer as geneem gemerk word nie."

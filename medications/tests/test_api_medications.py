@@ -244,6 +244,31 @@ def test_a_restock_without_an_expiry_date_keeps_the_old_one(api, metformin):
             {"quantity": "30", "expiry_date": "2026-03-09"},
             {"expiry_date": ["This expiry date has already passed."]},
         ),
+        (
+            {"quantity": "30", "expiry_date": "9999-12-31"},
+            {"expiry_date": ["Enter a day between 2000-01-01 and 2099-12-31."]},
+        ),
+        (
+            {"quantity": "30", "expiry_date": "2036-03-11"},
+            {
+                "expiry_date": [
+                    "An expiry date is at most 10 years ahead: enter one up to 2036-03-10."
+                ]
+            },
+        ),
+        (
+            {"quantity": "30", "expiry_date": 20270630},
+            {
+                "expiry_date": [
+                    "Date has wrong format. Use one of these formats instead: YYYY-MM-DD."
+                ]
+            },
+        ),
+        ({"quantity": True}, {"quantity": ["A valid number is required."]}),
+        (
+            {"quantity": 0.575},
+            {"quantity": ["Ensure that there are no more than 2 decimal places."]},
+        ),
         ({"quantity": "30", "note": "from Clicks"}, {"note": ["Unknown field."]}),
         (["30"], {"non_field_errors": ["Invalid data. Expected a dictionary, but got list."]}),
     ],
@@ -257,6 +282,18 @@ def test_an_invalid_restock_is_a_400_naming_the_field_and_changes_nothing(
     assert response.json() == errors
     assert stock(metformin) == Decimal(30)
     assert metformin.stock_episode == 1
+
+
+def test_an_expiry_date_ten_years_ahead_is_the_latest_accepted(api, metformin):
+    response = api.post(
+        f"/api/medications/{metformin.pk}/restock/",
+        {"quantity": 0.57, "expiry_date": "2036-03-10"},
+        format="json",
+    )
+
+    assert response.status_code == 200
+    assert response.json()["expiry_date"] == "2036-03-10"
+    assert stock(metformin) == Decimal("30.57")
 
 
 def test_a_restock_beyond_what_the_supply_can_record_is_a_400(api, metformin):

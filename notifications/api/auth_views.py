@@ -7,6 +7,7 @@ from typing import Any
 from django.utils.cache import add_never_cache_headers
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
+from rest_framework.authtoken.serializers import AuthTokenSerializer
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -14,6 +15,7 @@ from rest_framework.response import Response
 from .parsers import BoundedJSONParser
 from .schema import INVALID, THROTTLED, TOO_LARGE
 from .throttles import ScopedThrottle
+from .validation import StrictFieldsMixin
 
 
 class TokenSerializer(serializers.Serializer):
@@ -25,8 +27,19 @@ class CredentialsSerializer(serializers.Serializer):
     password = serializers.CharField(max_length=128, style={"input_type": "password"})
 
 
+class StrictAuthTokenSerializer(StrictFieldsMixin, AuthTokenSerializer):
+    """DRF's credentials check, refusing unknown keys, non-string values and overlong
+    strings like every other body (DRF's fields have no length limit)."""
+
+    username = serializers.CharField(max_length=150, write_only=True)
+    password = serializers.CharField(max_length=128, write_only=True, trim_whitespace=False)
+
+
 class ObtainTokenView(ObtainAuthToken):
-    """DRF's view, with JSON only and a per-address limit on attempts (DRF's has none)."""
+    """DRF's view, with JSON only, strict input and a per-address limit on attempts (DRF's
+    has none)."""
+
+    serializer_class = StrictAuthTokenSerializer
 
     parser_classes = [BoundedJSONParser]
     throttle_classes = [ScopedThrottle]

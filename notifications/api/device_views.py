@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
-from rest_framework.exceptions import NotFound
+from rest_framework.exceptions import APIException, NotFound
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -18,11 +19,30 @@ from .device_serializers import (
     WebPushSubscriptionSerializer,
     WebPushUnsubscribeSerializer,
 )
-from .schema import COMMON, INVALID, NOT_FOUND, WITH_BODY
+from .schema import COMMON, INVALID, NOT_FOUND, WITH_BODY, detail_response
 
 TAG = "push"
-REGISTERED = "Registered again (or moved to the caller from a previous owner)."
+REGISTERED = "Registered again (or moved to the caller after its previous owner released it)."
 UNREGISTERED = OpenApiResponse(description="No longer used for push notifications.")
+HELD = detail_response(
+    "The device is registered to another account that has not released it (it stays "
+    "theirs, and their reminders keep going to it)."
+)
+OWNERSHIP = (
+    " A device registered to another account moves to the caller only after that account "
+    "released it (unregistered it, which the app does on sign-out), the push service "
+    "reported it gone, or the account was closed; until then the request is refused with "
+    "409 and nothing changes, so that no one can silently stop another patient's reminders."
+)
+
+
+class DeviceHeld(APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = _(
+        "This device is registered to another account. Sign out of that account on the "
+        "device (or remove the device there) first."
+    )
+    default_code = "device_held_by_another_account"
 
 
 class ExpoPushTokenView(ApiView):
@@ -31,21 +51,26 @@ class ExpoPushTokenView(ApiView):
         summary="Register the caller's phone for push notifications",
         description=(
             "The body is what the MedGuard app sends: `token` (an Expo push token, "
-            "`ExponentPushToken[...]`), `platform`, `deviceModel`, `osVersion`. A token "
-            "already registered (by anyone: phones change hands) is re-activated for the "
-            "caller."
+            "`ExponentPushToken[...]`), `platform`, `deviceModel`, `osVersion`. The caller's "
+            "own token is re-activated." + OWNERSHIP
         ),
         request=ExpoPushTokenSerializer,
         responses={
             201: ExpoPushTokenSerializer,
             200: OpenApiResponse(ExpoPushTokenSerializer, description=REGISTERED),
+            409: HELD,
             **WITH_BODY,
         },
     )
     def post(self, request: Request) -> Response:
         serializer = ExpoPushTokenSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        device, created = devices.register_expo_device(caller(request), **serializer.validated_data)
+        try:
+            device, created = devices.register_expo_device(
+                caller(request), **serializer.validated_data
+            )
+        except devices.DeviceHeldByAnotherAccount:
+            raise DeviceHeld from None
         return Response(
             ExpoPushTokenSerializer(device).data,
             status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
@@ -78,12 +103,13 @@ class WebPushSubscriptionView(ApiView):
         description=(
             "The body is the browser's `PushSubscription.toJSON()` as it comes: an https "
             "`endpoint`, `keys` (`p256dh`, `auth`, base64url) and `expirationTime` "
-            "(accepted, not stored)."
+            "(accepted, not stored). The caller's own subscription is re-activated." + OWNERSHIP
         ),
         request=WebPushSubscriptionSerializer,
         responses={
             201: WebPushSubscriptionSerializer,
             200: OpenApiResponse(WebPushSubscriptionSerializer, description=REGISTERED),
+            409: HELD,
             **WITH_BODY,
         },
     )
@@ -91,7 +117,12 @@ class WebPushSubscriptionView(ApiView):
         serializer = WebPushSubscriptionSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        device, created = devices.register_web_push(caller(request), data["token"], data["keys"])
+        try:
+            device, created = devices.register_web_push(
+                caller(request), data["token"], data["keys"]
+            )
+        except devices.DeviceHeldByAnotherAccount:
+            raise DeviceHeld from None
         return Response(
             WebPushSubscriptionSerializer(device).data,
             status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,

@@ -1,12 +1,19 @@
 """Registering and unregistering the caller's push devices (Expo tokens, Web Push
-subscriptions). A token identifies a device, not a person: when a phone changes hands the
-token moves to whoever registers it last, so the previous owner's reminders stop going to it.
+subscriptions).
+
+A token identifies a device, and whoever holds it gets that device's reminders. Moving a
+token that another active account is using would silently stop that patient's medication
+reminders, so it moves only once the device was released: its owner unregistered it (the app
+does on sign-out), the push service reported it gone, or the owner's account was closed.
+Until then the caller is refused (409) and told so.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+
+from django.db import IntegrityError, transaction
 
 from notifications.models import PushDevice
 
@@ -16,36 +23,55 @@ if TYPE_CHECKING:
 WEB_PUSH_PLATFORM = "web"
 
 
+class DeviceHeldByAnotherAccount(Exception):
+    """The token is an active device of another active account."""
+
+
 def register_expo_device(
     user: User, token: str, *, platform: str, device_model: str = "", os_version: str = ""
 ) -> tuple[PushDevice, bool]:
-    """Create or re-activate the device holding ``token`` for ``user``; (device, created)."""
-    return PushDevice.objects.update_or_create(
-        kind=PushDevice.Kind.EXPO,
-        token=token,
-        defaults={
-            "user": user,
-            "platform": platform,
-            "device_model": device_model,
-            "os_version": os_version,
-            "active": True,
-        },
-    )
+    """Create or re-activate the device holding ``token`` for ``user``; (device, created).
+    Raises DeviceHeldByAnotherAccount for a device another account has not released."""
+    fields = {"platform": platform, "device_model": device_model, "os_version": os_version}
+    return _register(user, PushDevice.Kind.EXPO, token, fields)
 
 
 def register_web_push(
     user: User, endpoint: str, keys: Mapping[str, str]
 ) -> tuple[PushDevice, bool]:
-    return PushDevice.objects.update_or_create(
-        kind=PushDevice.Kind.WEB_PUSH,
-        token=endpoint,
-        defaults={
-            "user": user,
-            "keys": {"p256dh": keys["p256dh"], "auth": keys["auth"]},
-            "platform": WEB_PUSH_PLATFORM,
-            "active": True,
-        },
-    )
+    fields = {
+        "keys": {"p256dh": keys["p256dh"], "auth": keys["auth"]},
+        "platform": WEB_PUSH_PLATFORM,
+    }
+    return _register(user, PushDevice.Kind.WEB_PUSH, endpoint, fields)
+
+
+def _register(user: User, kind: str, token: str, fields: dict[str, Any]) -> tuple[PushDevice, bool]:
+    for _attempt in range(2):
+        with transaction.atomic():
+            # Locked: two accounts registering the same token at once must not both win.
+            device = (
+                PushDevice.objects.select_for_update()
+                .select_related("user")
+                .filter(kind=kind, token=token)
+                .first()
+            )
+            if device is None:
+                try:
+                    with transaction.atomic():
+                        created = PushDevice.objects.create(
+                            user=user, kind=kind, token=token, active=True, **fields
+                        )
+                except IntegrityError:
+                    continue  # registered concurrently: decide again on the stored row
+                return created, True
+            if device.user_id != user.pk and device.active and device.user.is_active:
+                raise DeviceHeldByAnotherAccount
+            for name, value in {**fields, "user": user, "active": True}.items():
+                setattr(device, name, value)
+            device.save(update_fields=[*fields, "user", "active"])
+            return device, False
+    raise DeviceHeldByAnotherAccount  # pragma: no cover - a row that appears and vanishes
 
 
 def unregister(user_id: int, kind: str, token: str) -> bool:

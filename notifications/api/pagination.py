@@ -53,6 +53,10 @@ class BoundedCursorPagination(CursorPagination):
         # here too: DRF would hand any string to the database as a datetime (a 500).
         try:
             cursor = super().decode_cursor(request)
+            if cursor == Cursor(offset=0, reverse=False, position=None):
+                # What junk decodes to (base64 skips what is not in its alphabet); DRF never
+                # writes it: the first page's link has no cursor.
+                raise NotFound
             if cursor is not None and cursor.position is not None:
                 position = parse_datetime(str(cursor.position))
                 if position is None or timezone.is_naive(position):

@@ -46,6 +46,39 @@ def add_error_components(result: dict[str, Any], **_: Any) -> dict[str, Any]:
     return result
 
 
+def refuse_extra_request_properties(result: dict[str, Any], **_: Any) -> dict[str, Any]:
+    """drf-spectacular post-processing hook: every request body's object (and the objects
+    nested in it) says ``additionalProperties: false``, as the server refuses unknown keys
+    (``StrictFieldsMixin``) for every body it reads."""
+    schemas = result.get("components", {}).get("schemas", {})
+    pending = [
+        media["schema"]
+        for operations in result.get("paths", {}).values()
+        for operation in operations.values()
+        if isinstance(operation, dict)
+        for media in operation.get("requestBody", {}).get("content", {}).values()
+        if "schema" in media
+    ]
+    seen: set[str] = set()
+    while pending:
+        schema = pending.pop()
+        reference = schema.get("$ref", "")
+        if reference:
+            name = reference.rsplit("/", 1)[-1]
+            if name not in seen and name in schemas:
+                seen.add(name)
+                pending.append(schemas[name])
+            continue
+        if schema.get("type") == "object" or "properties" in schema:
+            schema["additionalProperties"] = False
+        pending.extend(schema.get("properties", {}).values())
+        for key in ("allOf", "anyOf", "oneOf"):
+            pending.extend(schema.get(key, []))
+        if isinstance(schema.get("items"), dict):
+            pending.append(schema["items"])
+    return result
+
+
 def detail_response(description: str) -> OpenApiResponse:
     return OpenApiResponse(DetailErrorSerializer, description=description)
 

@@ -13,6 +13,8 @@ CONTENT_MAX_LENGTH = 5000
 
 
 class SystemNotificationSerializer(StrictFieldsMixin, serializers.Serializer):
+    """A notification from staff to every user of the chosen types."""
+
     title = serializers.CharField(max_length=200)
     content = serializers.CharField(
         max_length=CONTENT_MAX_LENGTH, allow_blank=True, required=False, default=""
@@ -23,6 +25,7 @@ class SystemNotificationSerializer(StrictFieldsMixin, serializers.Serializer):
     target_user_types = serializers.ListField(
         child=serializers.ChoiceField(choices=get_user_model().UserType.choices),
         allow_empty=False,
+        min_length=1,
         max_length=len(get_user_model().UserType.choices),
     )
     notification_type = serializers.ChoiceField(

@@ -19,7 +19,7 @@ from notifications.models import NotificationRecipient
 from .base import ApiView, caller, checked_id
 from .inbox_items import render_items
 from .pagination import InboxCursorPagination
-from .schema import COMMON, INVALID, NOT_FOUND, detail_response
+from .schema import COMMON, INVALID, NOT_FOUND, WITH_BODY, detail_response
 from .serializers import (
     InboxItemSerializer,
     InboxQuerySerializer,
@@ -28,6 +28,7 @@ from .serializers import (
     inbox_filters,
     inbox_items_data,
 )
+from .validation import EmptyBodySerializer, refuse_any_body
 
 TAG = "notifications"
 NOTIFICATION_ID = OpenApiParameter(
@@ -36,7 +37,8 @@ NOTIFICATION_ID = OpenApiParameter(
 
 
 class StateChangeNotAllowed(APIException):
-    status_code = status.HTTP_400_BAD_REQUEST
+    # 409: the request is well formed; the notification's state is what refuses it.
+    status_code = status.HTTP_409_CONFLICT
     default_detail = _("This change does not apply to this notification.")
     default_code = "state_change_refused"
 
@@ -82,6 +84,7 @@ class StateChangeView(ApiView):
     change: Callable[[int, int], NotificationRecipient]
 
     def post(self, request: Request, notification_id: int) -> Response:
+        refuse_any_body(request)
         user = caller(request)
         try:
             recipient = type(self).change(user.pk, checked_id(notification_id))
@@ -93,15 +96,16 @@ class StateChangeView(ApiView):
         return Response(InboxItemSerializer(item).data)
 
 
-_STATE_RESPONSES: dict[int, Any] = {200: InboxItemSerializer, 404: NOT_FOUND, **COMMON}
+_STATE_RESPONSES: dict[int, Any] = {200: InboxItemSerializer, 404: NOT_FOUND, **WITH_BODY}
+NO_BODY = "No body, or an empty JSON object: any field is refused (400, naming it)."
 
 
 @extend_schema(
     tags=[TAG],
     summary="Mark a notification read",
-    description="Idempotent; an acknowledged or dismissed notification stays so.",
+    description="Idempotent; an acknowledged or dismissed notification stays so. " + NO_BODY,
     parameters=[NOTIFICATION_ID],
-    request=None,
+    request=EmptyBodySerializer,
     responses=_STATE_RESPONSES,
 )
 class MarkReadView(StateChangeView):
@@ -114,13 +118,13 @@ class MarkReadView(StateChangeView):
     description=(
         "Records that the caller has seen and accepted a notification that asks for "
         "acknowledgment (`require_acknowledgment: true`); it also counts as read. "
-        "Idempotent. **Refused with 400** for a notification that does not ask for "
+        "Idempotent. **Refused with 409** for a notification that does not ask for "
         "acknowledgment (accepting it would record a confirmation nobody asked for) and "
-        "for a dismissed one; `detail` says why, in the caller's language."
+        "for a dismissed one; `detail` says why, in the caller's language. " + NO_BODY
     ),
     parameters=[NOTIFICATION_ID],
-    request=None,
-    responses={**_STATE_RESPONSES, 400: detail_response("The notification does not ask for it.")},
+    request=EmptyBodySerializer,
+    responses={**_STATE_RESPONSES, 409: detail_response("The notification does not ask for it.")},
 )
 class AcknowledgeView(StateChangeView):
     change = staticmethod(inbox.acknowledge)
@@ -130,13 +134,13 @@ class AcknowledgeView(StateChangeView):
     tags=[TAG],
     summary="Dismiss a notification",
     description=(
-        "Hides it from the list. Idempotent. **Refused with 400** for a notification that "
+        "Hides it from the list. Idempotent. **Refused with 409** for a notification that "
         "asks for acknowledgment and has not been acknowledged yet: dismissing must not be "
-        "a way round a confirmation a pharmacist asked for."
+        "a way round a confirmation a pharmacist asked for. " + NO_BODY
     ),
     parameters=[NOTIFICATION_ID],
-    request=None,
-    responses={**_STATE_RESPONSES, 400: detail_response("Acknowledge it first.")},
+    request=EmptyBodySerializer,
+    responses={**_STATE_RESPONSES, 409: detail_response("Acknowledge it first.")},
 )
 class DismissView(StateChangeView):
     change = staticmethod(inbox.dismiss)
@@ -156,9 +160,10 @@ class MarkAllReadView(ApiView):
     @extend_schema(
         tags=[TAG],
         summary="Mark all the caller's unread notifications read",
-        description="`updated` is how many changed (0 when none were unread).",
-        request=None,
-        responses={200: MarkAllReadSerializer, **COMMON},
+        description="`updated` is how many changed (0 when none were unread). " + NO_BODY,
+        request=EmptyBodySerializer,
+        responses={200: MarkAllReadSerializer, **WITH_BODY},
     )
     def post(self, request: Request) -> Response:
+        refuse_any_body(request)
         return Response({"updated": inbox.mark_all_read(caller(request).pk)})

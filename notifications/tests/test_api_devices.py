@@ -46,8 +46,71 @@ def test_registering_again_reactivates_the_same_device(api, patient):
     assert device.platform == "android"
 
 
-def test_a_token_registered_by_someone_else_moves_to_the_caller(api, patient, other_patient):
+HELD = (
+    "This device is registered to another account. Sign out of that account on the device "
+    "(or remove the device there) first."
+)
+
+
+def test_another_accounts_phone_is_refused_with_409_and_keeps_their_reminders(
+    api, patient, other_patient
+):
+    theirs = PushDeviceFactory(
+        user=other_patient, token=TOKEN, platform="ios", device_model="iPhone", os_version="17"
+    )
+
+    response = api.post("/api/push-tokens/", APP_BODY, format="json")
+
+    assert response.status_code == 409
+    assert response.json() == {"detail": HELD}
+    device = PushDevice.objects.get()
+    assert (device.pk, device.user, device.active) == (theirs.pk, other_patient, True)
+    assert (device.platform, device.device_model, device.os_version) == ("ios", "iPhone", "17")
+
+
+def test_another_accounts_phone_is_refused_in_the_callers_language(
+    api_client_for, patient, other_patient
+):
+    PushDeviceFactory(user=patient, token=TOKEN)
+
+    response = api_client_for(other_patient).post("/api/push-tokens/", APP_BODY, format="json")
+
+    assert response.status_code == 409
+    assert response.json() == {
+        "detail": "Hierdie toestel is by 'n ander rekening geregistreer. Meld eers op die "
+        "toestel by daardie rekening af (of verwyder die toestel daar)."
+    }
+    assert PushDevice.objects.get().user == patient
+
+
+def test_a_phone_its_owner_released_moves_to_the_caller(api_client_for, patient, other_patient):
+    owner = api_client_for(other_patient)
+    owner.post("/api/push-tokens/", APP_BODY, format="json")
+    released = owner.delete(f"/api/push-tokens/{quote(TOKEN)}/")
+
+    response = api_client_for(patient).post(
+        "/api/push-tokens/", {**APP_BODY, "platform": "ios"}, format="json"
+    )
+
+    assert released.status_code == 204
+    assert response.status_code == 200
+    device = PushDevice.objects.get()
+    assert (device.user, device.active, device.platform) == (patient, True, "ios")
+
+
+def test_a_phone_the_push_service_reported_gone_moves_to_the_caller(api, patient, other_patient):
+    PushDeviceFactory(user=other_patient, token=TOKEN, active=False)
+
+    response = api.post("/api/push-tokens/", APP_BODY, format="json")
+
+    assert response.status_code == 200
+    assert PushDevice.objects.get().user == patient
+
+
+def test_a_phone_of_a_closed_account_moves_to_the_caller(api, patient, other_patient):
     PushDeviceFactory(user=other_patient, token=TOKEN)
+    other_patient.is_active = False
+    other_patient.save(update_fields=["is_active"])
 
     response = api.post("/api/push-tokens/", APP_BODY, format="json")
 
@@ -165,3 +228,36 @@ def test_a_subscription_is_unregistered_by_its_endpoint(api, patient, other_pati
     assert list(missing.json()) == ["endpoint"]
     assert PushDevice.objects.get(user=patient).active is False
     assert PushDevice.objects.get(user=other_patient).active is True
+
+
+def test_another_accounts_browser_is_refused_with_409_and_keeps_their_reminders(
+    api, patient, other_patient
+):
+    theirs_keys = {"p256dh": "theirs", "auth": "theirs"}
+    PushDeviceFactory(user=other_patient, kind="webpush", token=ENDPOINT, keys=theirs_keys)
+
+    response = api.post("/api/web-push-subscriptions/", BROWSER_BODY, format="json")
+
+    assert response.status_code == 409
+    assert response.json() == {"detail": HELD}
+    device = PushDevice.objects.get()
+    assert (device.user, device.active, device.keys) == (other_patient, True, theirs_keys)
+
+
+def test_a_browser_its_owner_unsubscribed_moves_to_the_caller(
+    api_client_for, patient, other_patient
+):
+    owner = api_client_for(other_patient)
+    owner.post("/api/web-push-subscriptions/", BROWSER_BODY, format="json")
+    released = owner.delete(
+        "/api/web-push-subscriptions/", QUERY_STRING=f"endpoint={quote(ENDPOINT)}"
+    )
+
+    response = api_client_for(patient).post(
+        "/api/web-push-subscriptions/", BROWSER_BODY, format="json"
+    )
+
+    assert released.status_code == 204
+    assert response.status_code == 200
+    device = PushDevice.objects.get()
+    assert (device.user, device.active, device.keys) == (patient, True, KEYS)

@@ -261,12 +261,12 @@ def test_acknowledge_then_mark_read_never_moves_the_state_back(api, patient):
     assert read.json()["status"] == "acknowledged"
 
 
-def test_acknowledging_a_notification_that_does_not_ask_is_a_400_with_the_reason(api, patient):
+def test_acknowledging_a_notification_that_does_not_ask_is_a_409_with_the_reason(api, patient):
     notification = notify(patient, ack=False)
 
     response = api.post(f"/api/notifications/{notification.pk}/acknowledge/")
 
-    assert response.status_code == 400
+    assert response.status_code == 409
     assert response.json() == {"detail": "This notification does not ask for acknowledgment."}
     assert NotificationRecipient.objects.get().status == RecipientStatus.UNREAD
 
@@ -278,19 +278,19 @@ def test_the_refusal_is_in_afrikaans_for_an_afrikaans_caller(api_client_for, oth
         f"/api/notifications/{notification.pk}/acknowledge/"
     )
 
-    assert response.status_code == 400
+    assert response.status_code == 409
     assert response.json() == {"detail": "Hierdie kennisgewing vra nie vir 'n erkenning nie."}
     assert response["Content-Language"] == "af"
 
 
-def test_dismissing_before_the_required_acknowledgment_is_a_400(api, patient):
+def test_dismissing_before_the_required_acknowledgment_is_a_409(api, patient):
     notification = notify(patient, ack=True)
 
     refused = api.post(f"/api/notifications/{notification.pk}/dismiss/")
     api.post(f"/api/notifications/{notification.pk}/acknowledge/")
     dismissed = api.post(f"/api/notifications/{notification.pk}/dismiss/")
 
-    assert refused.status_code == 400
+    assert refused.status_code == 409
     assert refused.json() == {"detail": "Acknowledge this notification before dismissing it."}
     assert dismissed.status_code == 200
     assert dismissed.json()["status"] == "dismissed"

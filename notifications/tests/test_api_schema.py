@@ -3,7 +3,11 @@
 
 from __future__ import annotations
 
+import re
+import subprocess
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 import schemathesis
@@ -11,6 +15,7 @@ from django.core.cache import cache
 from django.core.management import call_command
 from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
+from django.test import Client
 from hypothesis import HealthCheck, given, settings
 from rest_framework.authtoken.models import Token
 from schemathesis import GenerationMode
@@ -25,6 +30,7 @@ from medications.tests.factories import (
     ScheduleFactory,
     SupplyFactory,
 )
+from notifications.api.throttles import SimpleRateThrottle
 from notifications.services import NotificationService
 
 pytestmark = pytest.mark.django_db
@@ -46,6 +52,26 @@ def test_the_schema_and_its_docs_page_need_no_login(client):
     assert docs.status_code == 200
     assert docs["Content-Type"].startswith("text/html")
     assert b"swagger-ui" in docs.content
+
+
+def test_the_docs_page_loads_swagger_ui_from_our_own_static_files(settings):
+    # WhiteNoise serves from the installed apps' static folders, as `runserver` does.
+    settings.WHITENOISE_USE_FINDERS = True
+    client = Client()  # a fresh handler reads the setting
+
+    page = client.get("/api/docs/").content.decode()
+    assets = re.findall(r'(?:src|href)="([^"]+)"', page)
+
+    assert "cdn" not in page.lower()
+    assert "@latest" not in page
+    assert {"swagger-ui.css", "swagger-ui-bundle.js"} <= {
+        asset.rsplit("/", 1)[-1] for asset in assets
+    }
+    for asset in assets:
+        assert asset.startswith("/static/drf_spectacular_sidecar/"), asset
+        response = client.get(asset)
+        assert response.status_code == 200, asset
+        assert b"".join(response.streaming_content) if response.streaming else response.content
 
 
 @pytest.fixture
@@ -87,6 +113,7 @@ def api_schema(api_tokens) -> Iterator[schemathesis.BaseSchema]:
         request_finished.connect(close_old_connections)
 
 
+# In-process and quick; every other check runs in `st run --checks all` below.
 CHECKS = [not_a_server_error, response_schema_conformance]
 # Whose token drives an operation, by path prefix; the patient's for the rest.
 ROLES = {"/api/staff/": "staff", "/api/patients/": "caregiver"}
@@ -134,3 +161,56 @@ def test_every_operation_answers_as_its_schema_says(api_schema, api_tokens, mode
             raise AssertionError(f"{operation.label} ({mode.value}): {failure}") from failure
 
     assert len(operations) == 26
+
+
+ST = Path(sys.executable).with_name("st")
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.parametrize(
+    ("role", "paths"),
+    [
+        ("patient", r"^/api/(?!staff/|patients/)"),
+        ("staff", r"^/api/staff/"),
+        ("caregiver", r"^/api/patients/"),
+    ],
+)
+def test_st_run_with_every_check_finds_no_failure(
+    live_server, api_tokens, monkeypatch, tmp_path, role, paths
+):
+    # `st run --checks all` as an operator would run it, against a real HTTP server on
+    # loopback (every phase: examples, coverage, fuzzing, stateful). The budgets are raised:
+    # this is about what the API answers, not how often.
+    for scope in list(SimpleRateThrottle.THROTTLE_RATES):
+        monkeypatch.setitem(SimpleRateThrottle.THROTTLE_RATES, scope, "1000000/min")
+
+    result = subprocess.run(
+        [
+            str(ST),
+            "--config-file",
+            str(ROOT / "schemathesis.toml"),
+            "run",
+            f"{live_server.url}/api/schema/",
+            "--checks",
+            "all",
+            "--header",
+            f"Authorization: Token {api_tokens[role]}",
+            "--include-path-regex",
+            paths,
+            "--max-examples",
+            "5",
+            "--generation-deterministic",
+            "--seed",
+            "1",
+            "--workers",
+            "1",
+            "--no-color",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,  # its cache of the server's capabilities goes there
+        timeout=900,
+    )
+
+    assert result.returncode == 0, result.stdout[-8000:] + result.stderr[-2000:]
+    assert "No issues found" in result.stdout or " passed" in result.stdout

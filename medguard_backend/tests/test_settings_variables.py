@@ -1,0 +1,102 @@
+"""Every variable in the README's settings table is read through a typed helper: a bad
+value stops the settings from loading with an error naming the variable, before anything
+else runs. (How it is printed, in one line, is in test_settings.py.)"""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+from pathlib import Path
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+
+ROOT = Path(__file__).resolve().parents[2]
+BASE_SETTINGS = ROOT / "medguard_backend" / "settings" / "base.py"
+
+# A value each variable must refuse.
+BAD_VALUES = {
+    "DATABASE_URL": "mysql://db/medguard",
+    "CONN_MAX_AGE": "a minute",
+    "DATABASE_PREPARED_STATEMENTS": "maybe",
+    "REDIS_URL": "localhost:6379",
+    "CELERY_BROKER_URL": "kafka://broker",
+    "CELERY_RESULT_BACKEND": "mongodb://results",
+    "EMAIL_PORT": "0",
+    "EMAIL_USE_TLS": "sometimes",
+    "DEFAULT_FROM_EMAIL": "MedGuard <noreply>",
+    "SITE_BASE_URL": "ftp://medguard.example",
+    "WAGTAILADMIN_BASE_URL": "medguard.example",
+    "TIME_ZONE": "Africa/Atlantis",
+    "LOG_LEVEL": "LOUD",
+    "CELERY_TASK_SOFT_TIME_LIMIT": "0",
+    "CELERY_TASK_TIME_LIMIT": "five minutes",
+    "NOTIFICATION_BATCH_SIZE": "0",
+    "NOTIFICATION_WRITE_BATCH_SIZE": "-5",
+    "BATCH_WRITER_THREADS": "two",
+    "NOTIFICATION_MAX_ATTEMPTS": "1.5",
+    "NOTIFICATION_RETRY_BASE_SECONDS": "-1",
+    "NOTIFICATION_RETRY_MAX_SECONDS": "an hour",
+    "NOTIFICATION_STUCK_AFTER_SECONDS": "0",
+    "NOTIFICATION_REENQUEUE_AFTER_SECONDS": "x",
+    "NOTIFICATION_EMAIL_TRANSPORT": "smtp",
+    "NOTIFICATION_SMS_TRANSPORT": "notifications.channels.sms.",
+    "NOTIFICATION_PUSH_TRANSPORT": "push transport",
+    "MEDICATION_GRACE_MINUTES": "0",
+    "MEDICATION_SNOOZE_DEFAULT_MINUTES": "ten",
+    "MEDICATION_SNOOZE_MAX_MINUTES": "0",
+    "NOTIFICATION_RETENTION_DAYS": "0",
+    "NOTIFICATION_ACKNOWLEDGED_RETENTION_DAYS": "forever",
+    "API_TRUSTED_PROXY_COUNT": "-1",
+}
+# Any text is a valid value; SECRET_KEY is checked by the production settings
+# (test_settings.py), DJANGO_SETTINGS_MODULE by manage.py and celery (test_settings.py).
+FREE_TEXT = {"ALLOWED_HOSTS", "EMAIL_HOST", "EMAIL_HOST_USER", "EMAIL_HOST_PASSWORD"}
+CHECKED_ELSEWHERE = {"SECRET_KEY", "DJANGO_SETTINGS_MODULE"}
+
+
+def readme_variables() -> set[str]:
+    """The variable names in the first column of the README's settings table."""
+    readme = (ROOT / "README.md").read_text()
+    section = readme.split("### Environment Variables", 1)[1].split("\n### ", 1)[0]
+    names: set[str] = set()
+    for row in section.splitlines():
+        if row.startswith("| `"):
+            names.update(re.findall(r"`([A-Z][A-Z0-9_]+)`", row.split("|")[1]))
+    return names
+
+
+def load_base_settings() -> None:
+    """Run the shared settings module afresh, as start-up does (the loaded one stays)."""
+    spec = importlib.util.spec_from_file_location("medguard_backend.settings.probe", BASE_SETTINGS)
+    assert spec is not None
+    assert spec.loader is not None
+    spec.loader.exec_module(importlib.util.module_from_spec(spec))
+
+
+def test_every_variable_in_the_readme_has_a_bad_value_here_or_is_free_text():
+    listed = readme_variables()
+
+    assert len(listed) > 30
+    assert listed == set(BAD_VALUES) | FREE_TEXT | CHECKED_ELSEWHERE
+
+
+def test_the_settings_load_with_the_defaults(monkeypatch):
+    for variable in BAD_VALUES:
+        monkeypatch.delenv(variable, raising=False)
+
+    load_base_settings()
+
+
+@pytest.mark.parametrize("variable", sorted(BAD_VALUES))
+def test_a_bad_value_stops_the_settings_naming_the_variable(monkeypatch, variable):
+    for other in BAD_VALUES:
+        monkeypatch.delenv(other, raising=False)
+    monkeypatch.setenv(variable, BAD_VALUES[variable])
+
+    with pytest.raises(ImproperlyConfigured) as refusal:
+        load_base_settings()
+
+    message = str(refusal.value)
+    assert message.startswith(variable), message
+    assert "\n" not in message
