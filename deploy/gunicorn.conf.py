@@ -17,6 +17,9 @@ graceful_timeout = 30
 max_requests = 5000
 max_requests_jitter = 500
 accesslog = "-"
+# Access lines carry paths and query strings, where push tokens travel: redacted, as the
+# project folder's gunicorn.conf.py does when gunicorn starts without -c.
+logger_class = "medguard_backend.logging.RedactingGunicornLogger"
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 
 

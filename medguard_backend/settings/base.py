@@ -22,6 +22,7 @@ from .env import (
     filesystem_broker_options,
     int_value,
     is_set,
+    rate_value,
     result_backend_value,
     url_value,
 )
@@ -65,7 +66,7 @@ MIDDLEWARE = [
     # is the whole answer.
     "medguard_backend.request_context.RequestIdMiddleware",
     "medguard_backend.metrics.http.RequestLatencyMiddleware",
-    # Then, before anything else: a NUL in the URL is refused before anything queries with it, and errors under
+    # Then, before anything queries with it, a NUL in the URL is refused; and errors under
     # /api/ that Django renders itself (a 404 from the resolver) become JSON.
     "notifications.api.middleware.ApiRequestGuard",
     "django.middleware.security.SecurityMiddleware",
@@ -177,7 +178,7 @@ ACCOUNT_SESSION_REMEMBER = None  # the "Remember me" box decides
 # wrong passwords for one account within 15 minutes lock that account's sign-in for the
 # rest of the window, whatever the address they come from; one address gets 20 a minute.
 ACCOUNT_RATE_LIMITS = {
-    "login_failed": env.str("ACCOUNT_LOGIN_FAILED_RATE", default="20/m/ip,5/15m/key"),
+    "login_failed": rate_value("ACCOUNT_LOGIN_FAILED_RATE", "20/m/ip,5/15m/key"),
     "login": "30/m/ip",
     "reset_password": "20/m/ip,5/m/key",
     "reset_password_from_key": "20/m/ip",

@@ -60,6 +60,19 @@ def bool_value(name: str, default: bool) -> bool:
     raise ImproperlyConfigured(f"{name} must be true or false, got {raw!r}")
 
 
+RATE = re.compile(r"^\d+/\d*[smhd](/(ip|key|user))?$")
+
+
+def rate_value(name: str, default: str) -> str:
+    """allauth's rate limits: comma-separated ``<count>/<period>[/ip|key|user]``."""
+    raw = env.str(name, default=default).strip()
+    if not all(RATE.match(part.strip()) for part in raw.split(",")):
+        raise ImproperlyConfigured(
+            f"{name} must be rates like 20/m/ip,5/15m/key (count/period/by), got {raw!r}"
+        )
+    return raw
+
+
 def int_value(name: str, default: int, minimum: int = 0, maximum: int | None = None) -> int:
     raw = env.str(name, default="").strip()
     if not raw:

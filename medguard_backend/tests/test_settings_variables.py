@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import importlib.util
 import re
+import sys
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 ROOT = Path(__file__).resolve().parents[2]
 BASE_SETTINGS = ROOT / "medguard_backend" / "settings" / "base.py"
+OPERATIONS = "medguard_backend.settings.operations"
 
 # A value each variable must refuse.
 BAD_VALUES = {
@@ -48,11 +50,35 @@ BAD_VALUES = {
     "NOTIFICATION_RETENTION_DAYS": "0",
     "NOTIFICATION_ACKNOWLEDGED_RETENTION_DAYS": "forever",
     "API_TRUSTED_PROXY_COUNT": "-1",
+    "ACCOUNT_ALLOW_SIGNUP": "maybe",
+    "ACCOUNT_LOGIN_FAILED_RATE": "lots",
+    "METRICS_ALLOWED_NETWORKS": "the clinic",
+    "METRICS_WORKER_PORT": "metrics",
+    "WORKER_HEARTBEAT_SECONDS": "0",
+    "WORKER_HEARTBEAT_MAX_AGE_SECONDS": "a minute",
+    "BEAT_HEARTBEAT_MAX_AGE_SECONDS": "0",
+    "LOG_FORMAT": "xml",
 }
 # Any text is a valid value; SECRET_KEY is checked by the production settings
 # (test_settings.py), DJANGO_SETTINGS_MODULE by manage.py and celery (test_settings.py).
-FREE_TEXT = {"ALLOWED_HOSTS", "EMAIL_HOST", "EMAIL_HOST_USER", "EMAIL_HOST_PASSWORD"}
-CHECKED_ELSEWHERE = {"SECRET_KEY", "DJANGO_SETTINGS_MODULE"}
+FREE_TEXT = {
+    "ALLOWED_HOSTS",
+    "EMAIL_HOST",
+    "EMAIL_HOST_USER",
+    "EMAIL_HOST_PASSWORD",
+    "METRICS_TOKEN",
+    "SECRET_KEY_FALLBACKS",
+    "PROMETHEUS_MULTIPROC_DIR",
+}
+# MEDGUARD_PORT and DEV_SMTP_PORT are read by dev.py (test_dev_entry_point.py refuses bad
+# ports); MEDGUARD_FAULT_POINT by the fault hook, in tests only (test_chaos.py).
+CHECKED_ELSEWHERE = {
+    "SECRET_KEY",
+    "DJANGO_SETTINGS_MODULE",
+    "MEDGUARD_PORT",
+    "DEV_SMTP_PORT",
+    "MEDGUARD_FAULT_POINT",
+}
 
 
 def readme_variables() -> set[str]:
@@ -71,7 +97,14 @@ def load_base_settings() -> None:
     spec = importlib.util.spec_from_file_location("medguard_backend.settings.probe", BASE_SETTINGS)
     assert spec is not None
     assert spec.loader is not None
-    spec.loader.exec_module(importlib.util.module_from_spec(spec))
+    # base.py imports its operations settings: read those afresh too, then put the loaded
+    # module back.
+    loaded = sys.modules.pop(OPERATIONS, None)
+    try:
+        spec.loader.exec_module(importlib.util.module_from_spec(spec))
+    finally:
+        if loaded is not None:
+            sys.modules[OPERATIONS] = loaded
 
 
 def test_every_variable_in_the_readme_has_a_bad_value_here_or_is_free_text():
