@@ -8,5 +8,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", include("notifications.api.urls")),
     path("api/", include("medications.api.urls")),
+    path("api/", include("privacy.api.urls")),
     path("notifications/", include("notifications.web.urls")),
 ]

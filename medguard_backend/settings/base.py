@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "accounts",
     "notifications",
     "medications",
+    "privacy",
     "demo",
 ]
 
@@ -56,6 +57,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "privacy.audit_middleware.AuditMiddleware",
 ]
 
 TEST_RUNNER = "medguard_backend.test_runner.PytestTestRunner"

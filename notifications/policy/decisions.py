@@ -40,6 +40,9 @@ class SkipReason(StrEnum):
     CHANNEL_DISABLED = "channel_disabled"
     CATEGORY_DISABLED = "category_disabled"
     NO_ADDRESS = "no_address"  # no email address / no phone / no active push device
+    NO_CONSENT = (
+        "no_consent"  # consent to this channel, or to clinic news, withdrawn or never given
+    )
 
 
 class DeferReason(StrEnum):
@@ -176,6 +179,12 @@ def decide(
     category = CATEGORY_OF_TYPE[notification_type]
     _require_aware(now)
 
+    # Withdrawn consent is absolute (POPIA s11(2)(b)), critical or not, and clinic news is
+    # direct marketing that goes only to those who opted in (s69).
+    if not prefs.channel_consented(channel) or (
+        notification_type == NotificationType.NEWS and not prefs.staff_broadcasts_consent
+    ):
+        return Decision(Action.SKIP, now, SkipReason.NO_CONSENT)
     # The user's "off" for a channel is absolute, even for critical messages: they chose how
     # they can be reached, and critical alerts still reach them on the channels left on.
     if not prefs.channel_enabled(channel):

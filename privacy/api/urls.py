@@ -1,0 +1,22 @@
+from __future__ import annotations
+
+from django.urls import path
+
+from . import audit_views, consent_views, my_data_views
+
+app_name = "privacy-api"
+
+urlpatterns = [
+    path("me/consents/", consent_views.MyConsentsView.as_view(), name="my-consents"),
+    path("me/audit/", audit_views.MyAuditView.as_view(), name="my-audit"),
+    path("me/export/", my_data_views.ExportView.as_view(), name="my-export"),
+    path("me/", my_data_views.MeView.as_view(), name="me"),
+    path(
+        "staff/users/<int:user_id>/consents/",
+        consent_views.StaffConsentView.as_view(),
+        name="staff-consents",
+    ),
+    path(
+        "staff/users/<int:user_id>/audit/", audit_views.StaffAuditView.as_view(), name="staff-audit"
+    ),
+]
