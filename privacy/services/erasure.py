@@ -55,10 +55,10 @@ def erase_person(
             recipient__user=user, status__in=(DeliveryStatus.PENDING, DeliveryStatus.SENDING)
         ).update(status=DeliveryStatus.CANCELLED, last_error="erased")
 
+        # Annotated before filtering by recipient, so the count is of all its recipients.
         personal = (
-            Notification.objects.filter(recipients__user=user)
-            .annotate(recipient_count=Count("recipients"))
-            .filter(recipient_count=1)
+            Notification.objects.annotate(recipient_count=Count("recipients"))
+            .filter(recipient_count=1, recipients__user=user)
             .values_list("pk", flat=True)
         )
         removed["notifications"] = (

@@ -105,7 +105,9 @@ def test_withdrawing_sms_consent_cancels_waiting_sms_and_records_how(patient) ->
     prefs = UserNotificationPreferences.objects.get(user=patient)
     assert prefs.sms_reminders_consent is False
     history = list(
-        ConsentRecord.objects.filter(user=patient).values_list("purpose", "granted", "method")
+        ConsentRecord.objects.filter(user=patient)
+        .order_by("pk")
+        .values_list("purpose", "granted", "method")
     )
     assert history == [
         ("sms_reminders", True, "api"),
