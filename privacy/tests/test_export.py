@@ -17,9 +17,7 @@ def read_stream(response) -> bytes:
     return b"".join(response.streaming_content)
 
 
-def test_the_export_holds_everything_about_the_caller(
-    patient, caregiver, api_client_for
-) -> None:
+def test_the_export_holds_everything_about_the_caller(patient, caregiver, api_client_for) -> None:
     household(patient, caregiver)
     api_client_for(caregiver).get(f"/api/patients/{patient.pk}/medications/")
 
