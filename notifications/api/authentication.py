@@ -21,6 +21,7 @@ from django.contrib.auth import get_user_model
 from django.db import connection
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from knox import auth
 from knox.crypto import hash_token
 from knox.models import AuthToken
@@ -86,3 +87,18 @@ class TokenAuthentication(auth.TokenAuthentication):
             auth_token._state.adding = False
             return user, auth_token
         raise invalid
+
+
+class TokenScheme(OpenApiAuthenticationExtension):
+    """The schema's security scheme for these tokens: as DRF's tokens were described."""
+
+    target_class = TokenAuthentication
+    name = "tokenAuth"
+
+    def get_security_definition(self, auto_schema: Any) -> dict[str, str]:
+        return {
+            "type": "apiKey",
+            "in": "header",
+            "name": "Authorization",
+            "description": 'Token-based authentication with required prefix "Token"',
+        }

@@ -259,8 +259,8 @@ def may_retry(attempts: int, max_attempts: int, permanent: bool) -> bool:
 
 
 def may_name_medication(channel: str, prefs: UserNotificationPreferences) -> bool:
-    """SMS and push show on lock screens and shared phones, so they say "a medication" unless
-    the user opted in; in-app and email sit behind the user's own login."""
-    if Channel(channel) in (Channel.IN_APP, Channel.EMAIL):
+    """SMS, push and email show on lock screens, shared phones and mail previews, so they say
+    "your medication" unless the user opted in; only the app sits behind their own login."""
+    if Channel(channel) == Channel.IN_APP:
         return True
     return bool(prefs.show_medication_names_in_sms_push)

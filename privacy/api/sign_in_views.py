@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
@@ -41,6 +41,15 @@ class SignInDetailView(ApiView):
     @extend_schema(
         tags=[TAG],
         summary="Sign one device out (its token stops working at once)",
+        parameters=[
+            OpenApiParameter(
+                "sign_in_id",
+                str,
+                OpenApiParameter.PATH,
+                pattern="^[0-9a-f]{16}$",
+                description="`id` in the list of sign-ins.",
+            )
+        ],
         responses={204: None, 404: NOT_FOUND, **COMMON},
     )
     def delete(self, request: Request, sign_in_id: str) -> Response:
