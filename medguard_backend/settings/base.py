@@ -324,6 +324,19 @@ MEDICATION_SNOOZE_MAX_MINUTES = int_value("MEDICATION_SNOOZE_MAX_MINUTES", 120, 
 # Read and dismissed notifications are deleted after this many days; acknowledged
 # critical ones, and the delivery audit of acknowledged ones, are kept longer.
 NOTIFICATION_RETENTION_DAYS = int_value("NOTIFICATION_RETENTION_DAYS", 90, minimum=1)
+# How long each other kind of record is kept (days); the weekly cleanup deletes what is older.
+# PRIVACY.md says why each period is what it is. Expired API tokens and web sessions go at once.
+RETENTION_DAYS = {
+    # Who saw or changed what about a patient: long enough to answer a complaint or an
+    # Information Regulator enquiry about access.
+    "audit_entries": int_value("AUDIT_RETENTION_DAYS", 3 * 365, minimum=30),
+    # Anonymous consent history of erased people: the proof that consent was asked.
+    "erased_consent_records": int_value("ERASED_CONSENT_RETENTION_DAYS", 3 * 365, minimum=30),
+    # That an erasure happened (no identity in it).
+    "erasure_records": int_value("ERASURE_RECORD_RETENTION_DAYS", 5 * 365, minimum=30),
+    # Dose history (taken, skipped, missed): what adherence and forecasts read.
+    "doses": int_value("DOSE_RETENTION_DAYS", 2 * 365, minimum=30),
+}
 NOTIFICATION_ACKNOWLEDGED_RETENTION_DAYS = int_value(
     "NOTIFICATION_ACKNOWLEDGED_RETENTION_DAYS", 730, minimum=1
 )
