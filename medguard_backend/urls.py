@@ -10,4 +10,5 @@ urlpatterns = [
     path("api/", include("medications.api.urls")),
     path("api/", include("privacy.api.urls")),
     path("notifications/", include("notifications.web.urls")),
+    path("staff/", include("clinic.urls")),
 ]

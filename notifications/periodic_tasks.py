@@ -116,6 +116,13 @@ PERIODIC_TASKS: tuple[PeriodicTaskSpec, ...] = (
         "Sends deliveries that became due (quiet hours over, digest time, retry back-off), "
         "re-publishes lost broker messages and reclaims work of dead workers.",
     ),
+    PeriodicTaskSpec(
+        "Staff Dashboard Rollups",
+        "clinic.tasks.refresh_dashboard_rollups",
+        Every(300),
+        "Every five minutes: recounts the staff dashboard's open days (deliveries, "
+        "responses, doses) from a primary-key range, so the dashboard reads rollups only.",
+    ),
 )
 
 

@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "notifications",
     "medications",
     "privacy",
+    "clinic",
     "demo",
 ]
 

@@ -107,6 +107,7 @@ def test_the_seeds_tasks_exist_with_their_schedules_and_queues() -> None:
         "Cleanup Old Notifications": "cron 0 2 * * 0 (Africa/Johannesburg)",
         "Medication Reminder Dispatcher": "every 60 seconds",
         "Notification Outbox Sweeper": "every 60 seconds",
+        "Staff Dashboard Rollups": "every 300 seconds",
     }
     assert PeriodicTask.objects.get(name="Morning Medication Reminders").kwargs == (
         '{"slot": "morning"}'
@@ -117,6 +118,7 @@ def test_the_seeds_tasks_exist_with_their_schedules_and_queues() -> None:
     assert queues["Morning Medication Reminders"] == "medications"
     assert queues["Low Stock Check"] == "notifications"
     assert queues["Notification Outbox Sweeper"] == "notifications"
+    assert queues["Staff Dashboard Rollups"] == "celery"
     # Every task name the beat will send exists in the worker's registry.
     app.loader.import_default_modules()
     assert {task["task"] for task in tasks.values()} <= set(app.tasks)
