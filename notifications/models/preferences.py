@@ -51,7 +51,7 @@ class UserNotificationPreferences(models.Model):
     system_notifications_enabled = models.BooleanField(_("system notifications"), default=True)
     # Privacy: SMS and lock-screen push say "a medication" unless the user chose otherwise.
     show_medication_names_in_sms_push = models.BooleanField(
-        _("show medication names in SMS and push"), default=False
+        _("show medication names in SMS, push and email"), default=False
     )
     # Timing
     email_time_preference = models.CharField(

@@ -8,11 +8,11 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.generics import GenericAPIView
 from rest_framework.pagination import CursorPagination
-from rest_framework.permissions import IsAdminUser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from notifications.api.base import ApiView, caller, checked_id
+from notifications.api.permissions import IsStaffMember
 from notifications.api.schema import COMMON, NOT_FOUND
 from privacy.models import AuditAction, AuditEntry
 from privacy.services import audit
@@ -63,7 +63,7 @@ class MyAuditView(_AuditList):
 
 
 class StaffAuditView(_AuditList):
-    permission_classes = [IsAdminUser]
+    permission_classes = [IsStaffMember]
 
     @extend_schema(
         tags=[TAG],

@@ -9,11 +9,11 @@ from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import ValidationError
-from rest_framework.permissions import IsAdminUser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from notifications.api.base import ApiView, caller, checked_id
+from notifications.api.permissions import IsStaffMember
 from notifications.api.schema import COMMON, INVALID, NOT_FOUND
 from notifications.api.validation import StrictFieldsMixin
 from privacy.models import ConsentMethod, Purpose
@@ -93,7 +93,7 @@ class MyConsentsView(ApiView):
 
 
 class StaffConsentView(ApiView):
-    permission_classes = [IsAdminUser]
+    permission_classes = [IsStaffMember]
 
     @extend_schema(
         tags=[TAG],
