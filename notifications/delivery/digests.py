@@ -14,6 +14,7 @@ from django.utils import timezone
 from notifications.channels import OutgoingMessage, Transport, TransportError, get_transport
 from notifications.delivery.dispatch import DispatchSummary, finish, record_failure
 from notifications.models import AttemptOutcome, Channel, Delivery, DeliveryAttempt, DeliveryStatus
+from notifications.policy.decisions import SkipReason, may_name_medication
 from notifications.policy.preferences import preferences_for
 from notifications.rendering.messages import TemplateOverrides, render_digest
 
@@ -53,12 +54,21 @@ def send_email_digests(user_ids: Sequence[int]) -> DispatchSummary:
     with get_transport(Channel.EMAIL) as transport:
         for user_id, group in by_user.items():
             user = group[0].recipient.user
-            if not preferences[user_id].email_notifications_enabled or not user.is_active:
+            prefs = preferences[user_id]
+            # Consent withdrawn while the digest waited (privacy/): absolute, as in decide().
+            consented = prefs.channel_consented(Channel.EMAIL)
+            if not consented or not prefs.email_notifications_enabled or not user.is_active:
+                reason = "channel_disabled" if consented else SkipReason.NO_CONSENT
                 for delivery in group:
-                    finish(delivery.pk, DeliveryStatus.SKIPPED, error="channel_disabled")
+                    finish(delivery.pk, DeliveryStatus.SKIPPED, error=reason)
                 summary.skipped += len(group)
                 continue
-            rendered = render_digest([d.recipient.notification for d in group], user, overrides)
+            rendered = render_digest(
+                [d.recipient.notification for d in group],
+                user,
+                overrides,
+                show_medication_name=may_name_medication(Channel.EMAIL, prefs),
+            )
             first = group[0]
             message = OutgoingMessage(
                 delivery_id=first.pk,
