@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from django.contrib.admin.models import LogEntry
+from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from django.db.models import Count, Q
@@ -123,7 +124,7 @@ def erase_person(
 def _forget_admin_history(user: User, supply_ids: list[int]) -> None:
     """The admin's change history names the objects it touched (a user's full name, a
     medicine): those entries lose their description."""
-    user_type = ContentType.objects.get_for_model(type(user))
+    user_type = ContentType.objects.get_for_model(get_user_model())
     supply_type = ContentType.objects.get_for_model(Supply)
     LogEntry.objects.filter(
         Q(content_type=user_type, object_id=str(user.pk))

@@ -12,6 +12,7 @@ import json
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
+from django.contrib.auth import get_user_model
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import Q, QuerySet
 from django.utils import timezone
@@ -65,7 +66,7 @@ def _array(rows: Iterable[object]) -> Iterator[str]:
 def _profile(user: User) -> dict[str, Any]:
     return {
         field.name: getattr(user, field.attname)
-        for field in type(user)._meta.concrete_fields
+        for field in get_user_model()._meta.concrete_fields
         if field.name not in PROFILE_EXCLUDED
     }
 
