@@ -7,7 +7,6 @@ import pytest
 
 from medguard_backend.testing.factories import UserFactory
 from notifications.services import NotificationService
-from notifications.tests.test_web_pages import chromium  # noqa: F401 - the browser fixture
 
 PATIENT_PAGES = ["/notifications/", "/notifications/preferences/"]
 STAFF_PAGES = [
@@ -45,7 +44,7 @@ def staff_member(db):
 
 
 def test_every_page_has_a_policy_without_unsafe_inline(client, patient, staff_member) -> None:
-    pages = [("anonymous", "/admin/login/")]
+    pages = [("anonymous", "/admin/login/"), ("anonymous", "/accounts/login/")]
     pages += [(patient, path) for path in PATIENT_PAGES]
     pages += [(staff_member, path) for path in STAFF_PAGES]
     for user, path in pages:
@@ -65,7 +64,7 @@ def test_every_page_has_a_policy_without_unsafe_inline(client, patient, staff_me
 def test_the_pages_need_no_inline_script_or_style_in_a_real_browser(
     live_server,
     client,
-    chromium,  # noqa: F811 - the fixture imported above
+    chromium,
     patient,
     staff_member,
 ) -> None:
