@@ -93,8 +93,9 @@ def create_inbox() -> str:
     (notification, user) pair once). Half the notifications are medication reminders,
     rendered from templates in the reader's language; half free text. Returns the bench
     user's API token."""
+    from django.contrib.auth import get_user_model
     from django.db import connection
-    from rest_framework.authtoken.models import Token
+    from knox.models import AuthToken
 
     reset_tables()
     create_users(USERS)
@@ -145,7 +146,7 @@ def create_inbox() -> str:
         total, mine, unread = cursor.fetchone()
     assert (total, mine) == (RECIPIENTS, BENCH_USER_NOTIFICATIONS), (total, mine)
     assert unread == BENCH_USER_NOTIFICATIONS // 2, unread
-    return Token.objects.create(user_id=bench_user).key
+    return AuthToken.objects.create(user=get_user_model().objects.get(pk=bench_user))[1]
 
 
 def existing_inbox() -> str | None:

@@ -18,6 +18,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", include("notifications.api.urls")),
     path("api/", include("medications.api.urls")),
+    path("api/", include("privacy.api.urls")),
+    path("my-data/", include("privacy.web")),
     path("notifications/", include("notifications.web.urls")),
     path("staff/", include("clinic.urls")),
 ]

@@ -15,6 +15,8 @@ from an inbox, but not forever: nothing lives longer than the acknowledged reten
 dismissed still counts as acknowledged.
 
 Then a notification with no recipient left, older than the normal retention, is deleted.
+Last, the other kinds of record (audit entries, consent and erasure records, doses, expired
+tokens and sessions) past their periods in ``RETENTION_DAYS`` (``privacy.retention``).
 
 Deletes go in pages of ids, each page in its own short transaction, so no lock is held for
 long and a killed run leaves consistent data behind (the next run carries on). Counts are
@@ -92,7 +94,8 @@ def cleanup_old_notifications(
 ) -> dict[str, int]:
     """Apply the retention rules above. Returns exact counts of what was deleted:
     ``recipients_deleted``, ``deliveries_deleted``, ``attempts_deleted``,
-    ``notifications_deleted``."""
+    ``notifications_deleted``, then one ``<kind>_deleted`` per kind in
+    ``privacy.retention.purge_expired``."""
     if batch_size < 1:
         raise ValueError(f"batch_size must be at least 1, not {batch_size}")
     now = now or timezone.now()
@@ -112,4 +115,8 @@ def cleanup_old_notifications(
         for label, count in per_model.items():
             if label in labels:
                 summary[labels[label]] += count
+    # The other kinds of record, each with its own period (settings.RETENTION_DAYS).
+    from privacy.retention import purge_expired
+
+    summary.update(purge_expired(now, lambda queryset: _delete_in_pages(queryset, batch_size)))
     return summary

@@ -7,6 +7,8 @@ the embedded default: SQLite, a filesystem Celery broker and a local-memory cach
 
 from __future__ import annotations
 
+import datetime
+
 from django.core.exceptions import ImproperlyConfigured
 from kombu import Queue
 
@@ -43,7 +45,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "phonenumber_field",
     "rest_framework",
-    "rest_framework.authtoken",
+    "rest_framework.authtoken",  # its table only; tokens are knox's (hashed), see privacy 0002
+    "knox",
     "drf_spectacular",
     # Swagger UI's files, served from our static files: /api/docs/ works on a closed network
     # and cannot change under us (no CDN, no "@latest").
@@ -56,6 +59,7 @@ INSTALLED_APPS = [
     "allauth.account",
     "notifications",
     "medications",
+    "privacy",
     "clinic",
     "demo",
     "medguard_backend.monitoring",
@@ -81,9 +85,28 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "privacy.audit_middleware.AuditMiddleware",
+    "csp.middleware.CSPMiddleware",
     # A dropped database connection: 503 with Retry-After (a read is retried once), not 500.
     "medguard_backend.database_errors.TransientDatabaseErrorMiddleware",
 ]
+# Content-Security-Policy on every page: scripts, styles and images from this site only, no
+# inline script or style (no 'unsafe-inline'), no framing. The Swagger UI at /api/docs/ is
+# left out: drf-spectacular serves it with an inline script and CDN assets, and it shows the
+# API's shape, never anyone's data.
+CONTENT_SECURITY_POLICY = {
+    "EXCLUDE_URL_PREFIXES": ["/api/docs/"],
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
 
 TEST_RUNNER = "medguard_backend.test_runner.PytestTestRunner"
 ROOT_URLCONF = "medguard_backend.urls"
@@ -144,7 +167,12 @@ AUTH_USER_MODEL = "accounts.User"
 MEDGUARD_ALLOW_DEMO_DATA = bool_value("MEDGUARD_ALLOW_DEMO_DATA", False)
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 10},
+    },
+    # The breached-password check, offline: Django's bundled list of the 20,000 passwords
+    # found most often in public breaches. No password ever leaves the server.
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
@@ -192,6 +220,17 @@ ACCOUNT_RATE_LIMITS = {
 # Phone verification by SMS code (accounts/phones.py).
 PHONE_VERIFICATION_CODE_MINUTES = 10
 PHONE_VERIFICATION_MAX_ATTEMPTS = 5
+
+# Web sign-ins end after this many seconds (default 12 hours), or when the browser closes.
+SESSION_COOKIE_AGE = int_value("SESSION_COOKIE_AGE", 12 * 60 * 60, minimum=60)
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+# API tokens (django-rest-knox): stored as SHA-512 digests, one per signed-in device, each
+# refused after API_TOKEN_TTL_DAYS (default 30); `Authorization: Token <token>` as before.
+REST_KNOX = {
+    "AUTH_HEADER_PREFIX": "Token",
+    "TOKEN_TTL": datetime.timedelta(days=int_value("API_TOKEN_TTL_DAYS", 30, minimum=1)),
+    "AUTO_REFRESH": False,
+}
 
 # --- Languages and time -------------------------------------------------------------------
 LANGUAGE_CODE = "en"
@@ -428,6 +467,19 @@ MEDICATION_SNOOZE_MAX_MINUTES = int_value("MEDICATION_SNOOZE_MAX_MINUTES", 120, 
 # Read and dismissed notifications are deleted after this many days; acknowledged
 # critical ones, and the delivery audit of acknowledged ones, are kept longer.
 NOTIFICATION_RETENTION_DAYS = int_value("NOTIFICATION_RETENTION_DAYS", 90, minimum=1)
+# How long each other kind of record is kept (days); the weekly cleanup deletes what is older.
+# PRIVACY.md says why each period is what it is. Expired API tokens and web sessions go at once.
+RETENTION_DAYS = {
+    # Who saw or changed what about a patient: long enough to answer a complaint or an
+    # Information Regulator enquiry about access.
+    "audit_entries": int_value("AUDIT_RETENTION_DAYS", 3 * 365, minimum=30),
+    # Anonymous consent history of erased people: the proof that consent was asked.
+    "erased_consent_records": int_value("ERASED_CONSENT_RETENTION_DAYS", 3 * 365, minimum=30),
+    # That an erasure happened (no identity in it).
+    "erasure_records": int_value("ERASURE_RECORD_RETENTION_DAYS", 5 * 365, minimum=30),
+    # Dose history (taken, skipped, missed): what adherence and forecasts read.
+    "doses": int_value("DOSE_RETENTION_DAYS", 2 * 365, minimum=30),
+}
 NOTIFICATION_ACKNOWLEDGED_RETENTION_DAYS = int_value(
     "NOTIFICATION_ACKNOWLEDGED_RETENTION_DAYS", 730, minimum=1
 )

@@ -8,6 +8,14 @@ from django.contrib.auth import get_user_model
 from notifications.models import PushDevice, UserNotificationPreferences
 
 
+def api_token(user: object) -> str:
+    """A new API token for ``user``, as ``POST /api/auth/token/`` issues it (stored hashed:
+    the string is only known here)."""
+    from knox.models import AuthToken
+
+    return AuthToken.objects.create(user=user)[1]
+
+
 class UserFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = get_user_model()

@@ -182,8 +182,8 @@ def test_a_patients_doses_cost_three_queries_whatever_the_page(
     for hours in range(30):
         dose_of(SupplyFactory(patient=link.patient), hours)
 
-    # The token and its user, the link with its patient, the page.
-    with django_assert_num_queries(3):
+    # The token and its user, the link with its patient, the page, the audit entry.
+    with django_assert_num_queries(4):
         response = api.get(f"/api/patients/{link.patient_id}/doses/?page_size=25")
 
     assert len(response.json()["results"]) == 25
@@ -198,8 +198,8 @@ def test_a_caregiver_allowed_medication_details_sees_the_patients_medications(
     allow_details(link)
     ScheduleFactory(supply=supply)
 
-    # The token and its user, the link, the supplies, their schedules.
-    with django_assert_num_queries(4):
+    # The token and its user, the link, the supplies, their schedules, the audit entry.
+    with django_assert_num_queries(5):
         response = api.get(f"/api/patients/{link.patient_id}/medications/")
 
     assert response.status_code == 200

@@ -6,6 +6,7 @@ from typing import Any
 
 from django.utils.cache import add_never_cache_headers
 from drf_spectacular.utils import extend_schema
+from knox.models import AuthToken
 from rest_framework import serializers
 from rest_framework.authtoken.serializers import AuthTokenSerializer
 from rest_framework.authtoken.views import ObtainAuthToken
@@ -20,6 +21,7 @@ from .validation import StrictFieldsMixin
 
 class TokenSerializer(serializers.Serializer):
     token = serializers.CharField()
+    expiry = serializers.DateTimeField(help_text="After this the token is refused: sign in again.")
 
 
 class CredentialsSerializer(serializers.Serializer):
@@ -48,12 +50,18 @@ class ObtainTokenView(ObtainAuthToken):
     @extend_schema(
         tags=["auth"],
         summary="Exchange a username and password for an API token",
-        description="Send the token as `Authorization: Token <token>` on every request.",
+        description=(
+            "Send the token as `Authorization: Token <token>` on every request. Each sign-in "
+            "issues a new token (one per device), stored hashed and valid until `expiry`."
+        ),
         auth=[],
         request=CredentialsSerializer,
         responses={200: TokenSerializer, 400: INVALID, 413: TOO_LARGE, 429: THROTTLED},
     )
     def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        response = super().post(request, *args, **kwargs)
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        instance, token = AuthToken.objects.create(user=serializer.validated_data["user"])
+        response = Response({"token": token, "expiry": instance.expiry})
         add_never_cache_headers(response)  # a credential
         return response

@@ -25,6 +25,7 @@ from notifications.delivery.dispatch import (
 )
 from notifications.delivery.outcomes import DispatchSummary
 from notifications.models import Channel, Delivery
+from notifications.policy.decisions import may_name_medication
 from notifications.policy.preferences import preferences_for
 from notifications.rendering.messages import TemplateOverrides, render_digest
 
@@ -70,7 +71,14 @@ def _send_claimed(
     with get_transport(Channel.EMAIL) as transport:
         for group in by_user.values():
             user = group[0].recipient.user
-            rendered = render_digest([d.recipient.notification for d in group], user, overrides)
+            # Consent and the channel were decided again above (decide_claimed); the email
+            # names medicines only if the user chose so, as any email does.
+            rendered = render_digest(
+                [d.recipient.notification for d in group],
+                user,
+                overrides,
+                show_medication_name=may_name_medication(Channel.EMAIL, preferences[user.pk]),
+            )
             message = OutgoingMessage(
                 delivery_id=group[0].pk,
                 channel=Channel.EMAIL,

@@ -14,6 +14,9 @@ class NotificationType(models.TextChoices):
     MAINTENANCE = "maintenance", _("Maintenance")
     SECURITY = "security", _("Security")
     GENERAL = "general", _("General")
+    # Direct marketing in POPIA s69's sense (clinic news, offers, surveys): only to people
+    # who opted in (``staff_broadcasts_consent``), never as a service message.
+    NEWS = "news", _("Clinic news")
 
 
 class Priority(models.TextChoices):
@@ -46,6 +49,7 @@ CATEGORY_OF_TYPE: dict[str, Category] = {
     NotificationType.MAINTENANCE: Category.SYSTEM,
     NotificationType.SECURITY: Category.SYSTEM,
     NotificationType.GENERAL: Category.SYSTEM,
+    NotificationType.NEWS: Category.SYSTEM,
 }
 
 

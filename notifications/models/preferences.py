@@ -51,7 +51,7 @@ class UserNotificationPreferences(models.Model):
     system_notifications_enabled = models.BooleanField(_("system notifications"), default=True)
     # Privacy: SMS and lock-screen push say "a medication" unless the user chose otherwise.
     show_medication_names_in_sms_push = models.BooleanField(
-        _("show medication names in SMS and push"), default=False
+        _("show medication names in SMS, push and email"), default=False
     )
     # Timing
     email_time_preference = models.CharField(
@@ -64,6 +64,19 @@ class UserNotificationPreferences(models.Model):
     quiet_hours_enabled = models.BooleanField(_("quiet hours"), default=False)
     quiet_hours_start = LocalTimeField(_("quiet hours start"), default=datetime.time(22, 0))
     quiet_hours_end = LocalTimeField(_("quiet hours end"), default=datetime.time(7, 0))
+    # Consent (POPIA): the person's current answer per purpose, written only by
+    # ``privacy.services.consent``, which keeps the history (when, how, which wording) in
+    # ``privacy.ConsentRecord``. Kept on this row because the policy reads it at every send
+    # and this row is already read there. Email and push are the service asked for (withdraw
+    # at any time); SMS also needs its channel switched on (off by default); clinic news is
+    # direct marketing (POPIA s69): nobody gets it without opting in.
+    email_reminders_consent = models.BooleanField(_("consent to reminders by email"), default=True)
+    push_reminders_consent = models.BooleanField(_("consent to reminders by push"), default=True)
+    sms_reminders_consent = models.BooleanField(_("consent to reminders by SMS"), default=True)
+    caregiver_sharing_consent = models.BooleanField(
+        _("consent to sharing with caregivers"), default=True
+    )
+    staff_broadcasts_consent = models.BooleanField(_("consent to clinic news"), default=False)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
     class Meta:
@@ -89,6 +102,18 @@ class UserNotificationPreferences(models.Model):
                 Channel.EMAIL: self.email_notifications_enabled,
                 Channel.SMS: self.sms_notifications_enabled,
                 Channel.PUSH: self.push_notifications_enabled,
+            }[Channel(channel)]
+        )
+
+    def channel_consented(self, channel: str) -> bool:
+        """Whether the person consents to being reached on ``channel``; in-app messages
+        stay inside the service they signed up for."""
+        return bool(
+            {
+                Channel.IN_APP: True,
+                Channel.EMAIL: self.email_reminders_consent,
+                Channel.SMS: self.sms_reminders_consent,
+                Channel.PUSH: self.push_reminders_consent,
             }[Channel(channel)]
         )
 

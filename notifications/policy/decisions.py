@@ -42,6 +42,9 @@ class SkipReason(StrEnum):
     NO_ADDRESS = "no_address"  # no email address / no phone / no active push device
     USER_INACTIVE = "user_inactive"  # the account was deactivated before the send
     DUPLICATE = "duplicate"  # a repeated send: the delivery already exists
+    NO_CONSENT = (
+        "no_consent"  # consent to this channel, or to clinic news, withdrawn or never given
+    )
 
 
 class DeferReason(StrEnum):
@@ -184,6 +187,12 @@ def decide(
     category = CATEGORY_OF_TYPE[notification_type]
     _require_aware(now)
 
+    # Withdrawn consent is absolute (POPIA s11(2)(b)), critical or not, and clinic news is
+    # direct marketing that goes only to those who opted in (s69).
+    if not prefs.channel_consented(channel) or (
+        notification_type == NotificationType.NEWS and not prefs.staff_broadcasts_consent
+    ):
+        return Decision(Action.SKIP, now, SkipReason.NO_CONSENT)
     # The user's "off" for a channel is absolute, even for critical messages: they chose how
     # they can be reached, and critical alerts still reach them on the channels left on.
     if not prefs.channel_enabled(channel):
@@ -267,8 +276,8 @@ def may_retry(attempts: int, max_attempts: int, permanent: bool) -> bool:
 
 
 def may_name_medication(channel: str, prefs: UserNotificationPreferences) -> bool:
-    """SMS and push show on lock screens and shared phones, so they say "a medication" unless
-    the user opted in; in-app and email sit behind the user's own login."""
-    if Channel(channel) in (Channel.IN_APP, Channel.EMAIL):
+    """SMS, push and email show on lock screens, shared phones and mail previews, so they say
+    "your medication" unless the user opted in; only the app sits behind their own login."""
+    if Channel(channel) == Channel.IN_APP:
         return True
     return bool(prefs.show_medication_names_in_sms_push)

@@ -280,9 +280,14 @@ def render_message(
 
 
 def render_in_app(
-    notification: Notification, user: User, overrides: TemplateOverrides | None = None
+    notification: Notification,
+    user: User,
+    overrides: TemplateOverrides | None = None,
+    *,
+    show_medication_name: bool = True,
 ) -> tuple[str, str]:
-    """The (title, content) ``user`` sees in the app, in their language."""
+    """The (title, content) ``user`` sees in the app, in their language; without the
+    medication's name for a copy that leaves the app (an email digest's items)."""
     if notification.event == CUSTOM_EVENT:
         overrides = overrides if overrides is not None else TemplateOverrides.load([CUSTOM_EVENT])
         language = language_of(user)
@@ -294,7 +299,11 @@ def render_in_app(
             # inbox page) and apply what the file templates would, the tidying alone.
             return _one_line(notification.title), _paragraphs(notification.content)
     message = render_message(
-        notification, user, channel=Channel.IN_APP, show_medication_name=True, overrides=overrides
+        notification,
+        user,
+        channel=Channel.IN_APP,
+        show_medication_name=show_medication_name,
+        overrides=overrides,
     )
     return message.title, message.content
 
@@ -303,15 +312,21 @@ def render_digest(
     notifications: Sequence[Notification],
     user: User,
     overrides: TemplateOverrides | None = None,
+    *,
+    show_medication_name: bool = False,
 ) -> RenderedMessage:
-    """One email (subject, text, html) listing several notifications, oldest first as given."""
+    """One email (subject, text, html) listing several notifications, oldest first as given.
+    Its items name medications only if the user chose so (``may_name_medication``), as any
+    email does: without being told, it says "your medication"."""
     if overrides is None:
         overrides = TemplateOverrides.load(
             {DIGEST_EVENT} | {_template_event(notification.event) for notification in notifications}
         )
     items = []
     for notification in notifications:
-        title, content = render_in_app(notification, user, overrides)
+        title, content = render_in_app(
+            notification, user, overrides, show_medication_name=show_medication_name
+        )
         items.append(
             {
                 "title": title,
@@ -327,7 +342,7 @@ def render_digest(
         "notification_url": urls["notifications_url"],
         "items": items,
         "count": len(items),
-        "show_medication_name": True,
+        "show_medication_name": show_medication_name,
         "channel": str(Channel.EMAIL),
     }
     language = language_of(user)

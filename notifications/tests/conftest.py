@@ -6,10 +6,9 @@ from collections.abc import Callable
 
 import pytest
 from django.core.cache import cache
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from medguard_backend.testing.factories import UserFactory
+from medguard_backend.testing.factories import UserFactory, api_token
 
 
 @pytest.fixture
@@ -36,8 +35,7 @@ def api_client_for(db) -> Callable[..., APIClient]:
     def make(user=None) -> APIClient:
         client = APIClient()
         if user is not None:
-            token, _ = Token.objects.get_or_create(user=user)
-            client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+            client.credentials(HTTP_AUTHORIZATION=f"Token {api_token(user)}")
         return client
 
     return make

@@ -8,8 +8,9 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from django.core.cache import cache
 from django.test import RequestFactory
+from django.utils.dateparse import parse_datetime
 from django_redis.cache import RedisCache
-from rest_framework.authtoken.models import Token
+from knox.models import AuthToken
 from rest_framework.request import Request
 from rest_framework.test import APIClient
 
@@ -27,7 +28,17 @@ def test_the_app_logs_in_with_username_and_password_and_gets_a_token(api_client_
     )
 
     assert response.status_code == 200
-    assert response.json() == {"token": Token.objects.get(user=patient).key}
+    token = response.json()["token"]
+    [stored] = AuthToken.objects.filter(user=patient)
+    assert len(token) == 64
+    assert token not in (stored.digest, stored.token_key)  # kept hashed, never in plain text
+    assert stored.expiry == parse_datetime(response.json()["expiry"])
+    assert (
+        api_client_for()
+        .get("/api/notifications/unread-count/", HTTP_AUTHORIZATION=f"Token {token}")
+        .status_code
+        == 200
+    )
 
 
 def test_a_wrong_password_is_a_400_without_a_token(api_client_for, patient):
@@ -37,7 +48,7 @@ def test_a_wrong_password_is_a_400_without_a_token(api_client_for, patient):
 
     assert response.status_code == 400
     assert response.json() == {"non_field_errors": ["Unable to log in with provided credentials."]}
-    assert not Token.objects.exists()
+    assert not AuthToken.objects.exists()
 
 
 def test_password_guessing_is_throttled_per_address(api_client_for, patient):

@@ -64,7 +64,7 @@ def test_reminder_email_arrives_once_in_each_recipients_language(start_worker, s
     for user in (thandi, johan):
         delivery = Delivery.objects.get(recipient__user=user, channel="email")
         expected = render_message(
-            delivery.recipient.notification, user, channel="email", show_medication_name=True
+            delivery.recipient.notification, user, channel="email", show_medication_name=False
         )
         assert by_recipient[user.email]["Subject"] == expected.subject
         assert delivery.attempts == 1

@@ -115,7 +115,7 @@ def test_only_temporary_failures_are_retried_while_attempts_remain(
     ("channel", "opted_in", "expected"),
     [
         ("in_app", False, True),
-        ("email", False, True),
+        ("email", False, False),  # a mail preview on a lock screen, like SMS and push
         ("sms", False, False),
         ("push", False, False),
         ("in_app", True, True),

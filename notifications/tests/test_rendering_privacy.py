@@ -185,7 +185,9 @@ def test_digest_lists_every_notification_in_one_email() -> None:
         ),
     ]
 
-    message = render_digest(notifications, person(), overrides=NO_OVERRIDES)
+    message = render_digest(
+        notifications, person(), overrides=NO_OVERRIDES, show_medication_name=True
+    )
 
     assert message.subject == "Your MedGuard summary: 3 notifications"
     assert "Time to take Metformin 500 mg (28 November 2026 08:00)" in message.text
@@ -194,6 +196,15 @@ def test_digest_lists_every_notification_in_one_email() -> None:
     assert f"{settings.SITE_BASE_URL}/notifications/2/" in message.text
     assert "Closed &lt;Friday&gt;" in message.html
     assert message.title == message.sms == message.push_body == ""
+
+
+def test_a_digest_names_no_medication_unless_the_user_chose_so() -> None:
+    reminder = notification("medication_reminder", pk=1)
+
+    message = render_digest([reminder], person(), overrides=NO_OVERRIDES)
+
+    assert "Metformin" not in message.subject + message.text + message.html
+    assert "Time to take your medication" in message.text
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,55 @@
+"""Writing and reading the audit trail of access to patient data."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from django.db.models import QuerySet
+
+from privacy.models import AuditEntry
+
+if TYPE_CHECKING:
+    from django.http import HttpRequest
+
+    from accounts.models import User
+
+
+def client_ip(request: HttpRequest | None) -> str | None:
+    """The caller's address as the server saw it. Behind a proxy this is the proxy's unless
+    the proxy rewrites REMOTE_ADDR (gunicorn's forwarded-allow-ips does): a client-supplied
+    X-Forwarded-For is not trusted, since anyone can forge it."""
+    if request is None:
+        return None
+    return request.META.get("REMOTE_ADDR") or None
+
+
+def record(
+    *,
+    subject_id: int | None,
+    actor: User | None,
+    action: str,
+    resource: str,
+    object_id: object = "",
+    what: str = "",
+    ip_address: str | None = None,
+) -> AuditEntry:
+    """Append one entry. ``what`` names fields or kinds of record, never their values."""
+    role = ""
+    if actor is not None:
+        role = "staff" if actor.is_staff else actor.user_type
+        if actor.pk == subject_id:
+            role = "self"
+    return AuditEntry.objects.create(
+        subject_id=subject_id,
+        actor=actor,
+        actor_role=role,
+        action=action,
+        resource=resource,
+        object_id=str(object_id or ""),
+        what=what[:300],
+        ip_address=ip_address,
+    )
+
+
+def entries_about(user_id: int) -> QuerySet[AuditEntry]:
+    return AuditEntry.objects.filter(subject_id=user_id).order_by("-at", "-pk")

@@ -1,0 +1,93 @@
+"""The audit trail: who saw or changed what about a patient, viewable by them and by staff."""
+
+from __future__ import annotations
+
+import pytest
+from django.utils import timezone
+
+from medications.models import CaregiverLink
+from medications.tests.factories import SupplyFactory
+from privacy.models import AuditEntry
+
+
+@pytest.fixture
+def link(patient, caregiver):
+    SupplyFactory(patient=patient, medicine__name="Zyvoxolin")
+    return CaregiverLink.objects.create(
+        patient=patient, caregiver=caregiver, can_see_medication_details=True
+    )
+
+
+def test_a_caregivers_read_of_a_patients_medicines_appears_in_the_patients_audit_list(
+    link, patient, caregiver, api_client_for
+) -> None:
+    before = timezone.now()
+    read = api_client_for(caregiver).get(
+        f"/api/patients/{patient.pk}/medications/", REMOTE_ADDR="198.51.100.23"
+    )
+    assert read.status_code == 200
+
+    response = api_client_for(patient).get("/api/me/audit/")
+
+    assert response.status_code == 200
+    [entry] = response.json()["results"]
+    assert {k: v for k, v in entry.items() if k != "at"} == {
+        "actor": "lerato",
+        "actor_role": "caregiver",
+        "action": "read",
+        "resource": "medications",
+        "object_id": "",
+        "what": "GET medications-api:patient-medications",
+        "ip_address": "198.51.100.23",
+    }
+    assert entry["at"] >= before.isoformat()[:19]
+
+
+def test_a_refused_read_is_not_recorded_as_a_read(link, patient, caregiver, api_client_for) -> None:
+    link.can_see_medication_details = False
+    link.save()
+    response = api_client_for(caregiver).get(f"/api/patients/{patient.pk}/medications/")
+    assert response.status_code == 403
+    assert not AuditEntry.objects.exists()
+
+
+def test_a_patient_reading_their_own_medicines_is_not_recorded_but_a_change_is(
+    patient, api_client_for
+) -> None:
+    client = api_client_for(patient)
+    assert client.get("/api/medications/").status_code == 200
+    assert not AuditEntry.objects.exists()
+
+    changed = client.patch(
+        "/api/notification-preferences/", {"quiet_hours_enabled": True}, format="json"
+    )
+
+    assert changed.status_code == 200
+    entry = AuditEntry.objects.get()
+    assert (entry.subject, entry.actor, entry.actor_role, entry.action, entry.resource) == (
+        patient,
+        patient,
+        "self",
+        "change",
+        "preferences",
+    )
+
+
+def test_staff_see_a_patients_trail_and_their_own_look_is_recorded(
+    link, patient, caregiver, staff_member, api_client_for
+) -> None:
+    api_client_for(caregiver).get(f"/api/patients/{patient.pk}/doses/")
+
+    response = api_client_for(staff_member).get(f"/api/staff/users/{patient.pk}/audit/")
+
+    assert response.status_code == 200
+    assert [(e["actor"], e["resource"]) for e in response.json()["results"]] == [
+        ("sipho", "audit"),
+        ("lerato", "doses"),
+    ]
+
+
+def test_a_patient_cannot_read_someone_elses_trail(patient, caregiver, api_client_for) -> None:
+    response = api_client_for(patient).get(f"/api/staff/users/{caregiver.pk}/audit/")
+    assert response.status_code == 403
+    assert not AuditEntry.objects.exists()

@@ -1,0 +1,129 @@
+"""Erasure: nothing personal about the person is left in any table afterwards."""
+
+from __future__ import annotations
+
+from django.contrib.admin.models import CHANGE, LogEntry
+from django.contrib.contenttypes.models import ContentType
+from django.core.management import call_command
+from django.db import connection
+
+from medications.models import CaregiverLink, Medicine
+from notifications.models import Delivery, Notification, NotificationRecipient
+from privacy.models import AuditEntry, ConsentRecord, ErasureRecord
+
+from .people import MEDICINE, household
+
+
+def tables_containing(needle: str) -> list[str]:
+    """Every table and column (any type, read as text) whose value contains ``needle``."""
+    found = []
+    quote = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        for table in connection.introspection.table_names(cursor):
+            for column in connection.introspection.get_table_description(cursor, table):
+                cursor.execute(
+                    f"SELECT COUNT(*) FROM {quote(table)} "  # noqa: S608 - names from introspection
+                    f"WHERE UPPER(CAST({quote(column.name)} AS TEXT)) LIKE UPPER(%s)",
+                    [f"%{needle}%"],
+                )
+                if cursor.fetchone()[0]:
+                    found.append(f"{table}.{column.name}")
+    return found
+
+
+def personal_details(patient) -> list[str]:
+    return [
+        patient.first_name,
+        patient.last_name,
+        patient.email,
+        str(patient.phone),
+        str(patient.phone).removeprefix("+27"),
+        MEDICINE,
+    ]
+
+
+def test_the_fixture_really_spreads_the_persons_details_across_tables(
+    patient, caregiver, staff_member
+) -> None:
+    """The control for the erasure test: before it, the search finds them."""
+    household(patient, caregiver)
+    assert {t.split(".")[0] for t in tables_containing(MEDICINE)} >= {
+        "medications_medicine",
+        "medications_supply",
+        "notifications_notification",
+    }
+    # The caregiver's missed-dose and low-stock notifications name the patient.
+    assert set(tables_containing(patient.last_name)) >= {
+        "accounts_user.last_name",
+        "notifications_notification.context",
+    }
+    assert "accounts_user.phone" in tables_containing(str(patient.phone))
+
+
+def test_erasing_myself_leaves_nothing_personal_in_any_table(
+    patient, caregiver, staff_member, api_client_for
+) -> None:
+    home = household(patient, caregiver)
+    caregiver_client = api_client_for(caregiver)
+    assert caregiver_client.get(f"/api/patients/{patient.pk}/medications/").status_code == 200
+    user_type = ContentType.objects.get_for_model(type(patient))
+    LogEntry.objects.create(
+        user=staff_member,
+        content_type=user_type,
+        object_id=str(patient.pk),
+        object_repr=str(patient),
+        action_flag=CHANGE,
+        change_message=f"Changed phone for {patient.get_full_name()}",
+    )
+    details = personal_details(patient)
+    client = api_client_for(patient)
+
+    refused = client.delete("/api/me/", {"password": "not my password"}, format="json")
+    assert refused.status_code == 400
+    assert list(refused.json()) == ["password"]
+    assert tables_containing(MEDICINE)  # nothing was erased
+
+    response = client.delete("/api/me/", {"password": "long-test-password-1"}, format="json")
+
+    assert response.status_code == 204
+    leftovers = {needle: tables_containing(needle) for needle in details}
+    assert leftovers == {needle: [] for needle in details}
+    # Ended for the caregiver too, and nothing left waiting to be sent.
+    assert not CaregiverLink.objects.exists()
+    assert not Notification.objects.filter(recipients__user=caregiver).exists()
+    waiting = Delivery.objects.filter(status__in=["pending", "sending"])
+    assert set(waiting.values_list("recipient__user__username", flat=True)) == {"neighbour"}
+    assert not Medicine.objects.filter(name=MEDICINE).exists()
+    # Kept, with nobody attached: consent history, the audit trail, the erasure itself.
+    assert list(ConsentRecord.objects.values_list("user_id", "ip_address", "purpose")) == [
+        (None, None, "sms_reminders")
+    ]
+    assert AuditEntry.objects.filter(resource="medications", subject=None).count() == 1
+    erasure = ErasureRecord.objects.get()
+    assert (erasure.method, erasure.requested_by, erasure.reason) == ("self", None, "")
+    assert erasure.removed["caregiver_links"] == 1
+    # Others' data stays: the shared clinic notice and the neighbour's copy of it.
+    assert NotificationRecipient.objects.filter(user=home.neighbour).count() == 1
+    # Signed out: the token went with the account.
+    assert client.get("/api/me/consents/").status_code == 401
+
+
+def test_staff_erase_a_person_by_command_with_a_recorded_reason(
+    patient, caregiver, staff_member
+) -> None:
+    household(patient, caregiver)
+    details = personal_details(patient)
+
+    call_command(
+        "erase_person", str(patient.pk), staff="sipho", reason="Request REF-2026-114 by letter"
+    )
+
+    assert {needle: tables_containing(needle) for needle in details} == {
+        needle: [] for needle in details
+    }
+    erasure = ErasureRecord.objects.get()
+    assert (erasure.method, erasure.requested_by, erasure.reason) == (
+        "staff",
+        staff_member,
+        "Request REF-2026-114 by letter",
+    )
