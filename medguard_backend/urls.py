@@ -16,4 +16,5 @@ urlpatterns = [
     path("api/", include("medications.api.urls")),
     path("notifications/", include("notifications.web.urls")),
     path("staff/", include("clinic.urls")),
+    path("me/", include("patients.urls")),
 ]

@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "notifications",
     "medications",
     "clinic",
+    "patients",
     "demo",
 ]
 
@@ -80,6 +81,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
+                "patients.badge.unread_badge",
             ],
         },
     },
