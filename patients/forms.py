@@ -82,6 +82,14 @@ class MedicineForm(forms.Form):
         required=False,
         help_text=_("For example: with food."),
     )
+    quantity_on_hand = forms.DecimalField(
+        label=_("How many I have now"),
+        min_value=Decimal(0),
+        max_value=Decimal("9999999"),
+        max_digits=10,
+        decimal_places=2,
+        initial=Decimal(0),
+    )
 
 
 class SupplyForm(forms.Form):

@@ -29,6 +29,7 @@ def add_medicine(
     form: str,
     dosage: str,
     instructions: str,
+    quantity_on_hand: Decimal,
     slot: str,
     custom_time: datetime.time | None,
     days_of_week: int,
@@ -42,7 +43,11 @@ def add_medicine(
             name=name.strip(), strength=strength.strip(), form=form
         )
         supply = Supply.objects.create(
-            patient=user, medicine=medicine, dosage=dosage, instructions=instructions
+            patient=user,
+            medicine=medicine,
+            dosage=dosage,
+            instructions=instructions,
+            quantity_on_hand=quantity_on_hand,
         )
         add_schedule(
             supply,

@@ -120,6 +120,8 @@ def test_a_patient_and_a_caregiver_use_the_pages_in_two_browsers(
     chromium.type_into("#id_strength", "5 mg")
     chromium.type_into("#id_dosage", "1 tablet")
     chromium.type_into("#id_instructions", "With breakfast")
+    chromium.evaluate("document.querySelector('#id_quantity_on_hand').value = ''")
+    chromium.type_into("#id_quantity_on_hand", "28")
     chromium.evaluate(
         "document.querySelector('#id_slot').value = 'custom';"
         f"document.querySelector('#id_custom_time').value = '{dose_time:%H:%M}';"

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import datetime
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
+from django.contrib.staticfiles import finders
 
 from medications.models import Medicine, Schedule, Supply
 from medications.tests.factories import ScheduleFactory, SupplyFactory
@@ -18,6 +20,7 @@ NEW_MEDICINE = {
     "form": "tablet",
     "dosage": "1 tablet",
     "instructions": "With breakfast",
+    "quantity_on_hand": "28",
     "slot": "custom",
     "custom_time": "07:45",
     "days": ["1", "4", "16"],
@@ -39,6 +42,7 @@ def test_adding_a_medicine_with_a_custom_time_writes_the_supply_and_its_schedule
         "1 tablet",
         "With breakfast",
     )
+    assert supply.quantity_on_hand == Decimal(28)
     schedule = supply.schedules.get()
     assert (schedule.slot, schedule.custom_time, schedule.days_of_week) == (
         "custom",
@@ -188,3 +192,14 @@ def test_an_id_too_large_for_the_database_is_a_404(signed_in):
 
 def test_a_patient_asking_for_a_staff_page_gets_403(signed_in):
     assert signed_in.get("/staff/").status_code == 403
+
+
+@pytest.mark.parametrize("path", ["/me/", "/me/medicines/add/", "/me/caregivers/"])
+def test_a_page_with_its_stylesheet_and_script_stays_under_100_kb(signed_in, patient, path):
+    supply = SupplyFactory(patient=patient)
+    ScheduleFactory(supply=supply)
+    assets = [finders.find(name) for name in ("patients/patients.css", "patients/badge.js")]
+
+    size = len(signed_in.get(path).content) + sum(Path(a).stat().st_size for a in assets)
+
+    assert size < 100_000
