@@ -27,6 +27,10 @@ from medications.reminders import remind_schedule_now
 PASSWORD = "long-test-password-1"
 WIDTHS = {"phone": (390, 844, True), "desktop": (1280, 900, False)}
 REDIS = shutil.which("redis-server")
+# axe-core from the npm registry, installed by `npm install --prefix var/node axe-core`
+# (.ci/run does it): injected into each page from this file, no CDN.
+AXE = Path(__file__).resolve().parents[2] / "var/node/node_modules/axe-core/axe.min.js"
+SERIOUS = ("serious", "critical")
 
 
 @pytest.fixture
@@ -70,7 +74,30 @@ def sign_in(browser: Chromium, base: str, username: str) -> None:
     browser.press_enter()
 
 
-def screenshots(browser: Chromium, folder: Path, name: str) -> None:
+def axe_problems(browser: Chromium) -> list[str]:
+    """The page's serious and critical WCAG 2.x A/AA violations found by axe-core."""
+    if not browser.evaluate("typeof window.axe !== 'undefined'"):
+        browser.send("Runtime.evaluate", session=True, expression=AXE.read_text())
+    result = browser.send(
+        "Runtime.evaluate",
+        session=True,
+        expression=(
+            "axe.run(document, {runOnly: {type: 'tag', values: "
+            "['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa']}})"
+            ".then(r => r.violations.map(v => ({id: v.id, impact: v.impact,"
+            " nodes: v.nodes.map(n => n.target.join(' '))})))"
+        ),
+        awaitPromise=True,
+        returnByValue=True,
+    )
+    violations = result["result"]["value"]
+    return [
+        f"{v['id']} ({v['impact']}): {v['nodes']}" for v in violations if v["impact"] in SERIOUS
+    ]
+
+
+def screenshots(browser: Chromium, folder: Path, name: str, audit: dict[str, list[str]]) -> None:
+    audit[name] = axe_problems(browser)
     for width_name, (width, height, mobile) in WIDTHS.items():
         browser.send(
             "Emulation.setDeviceMetricsOverride",
@@ -99,8 +126,11 @@ def wait_for(check, what: str, timeout: float = 30.0):
 def test_a_patient_and_a_caregiver_use_the_pages_in_two_browsers(
     live_server, chromium, start_worker, shared_cache, tmp_path
 ):
+    if not AXE.exists():
+        pytest.fail(f"axe-core is not installed: npm install --prefix var/node axe-core ({AXE})")
     shots = tmp_path / "screenshots"
     shots.mkdir()
+    audit: dict[str, list[str]] = {}
     thandi = UserFactory(username="thandi", first_name="Thandi", last_name="Nkosi")
     UserFactory(username="naledi", first_name="Naledi", user_type="caregiver")
     start_worker(REDIS_URL=shared_cache, SITE_BASE_URL=live_server.url)
@@ -108,14 +138,14 @@ def test_a_patient_and_a_caregiver_use_the_pages_in_two_browsers(
 
     sign_in(chromium, base, "thandi")
     assert chromium.url == f"{base}/me/"
-    screenshots(chromium, shots, "today-empty-en")
+    screenshots(chromium, shots, "today-empty-en", audit)
 
     # A medicine with a custom time a few minutes from now, in Thandi's own time zone.
     chromium.click("a[href='/me/medicines/add/']")
     dose_time = (datetime.datetime.now(tz=thandi.timezone) + datetime.timedelta(minutes=3)).time()
     if dose_time < datetime.time(0, 5):
         pytest.skip("too close to midnight: the dose would fall on tomorrow")
-    screenshots(chromium, shots, "add-medicine-en")
+    screenshots(chromium, shots, "add-medicine-en", audit)
     chromium.type_into("#id_name", "Amlodipine")
     chromium.type_into("#id_strength", "5 mg")
     chromium.type_into("#id_dosage", "1 tablet")
@@ -133,7 +163,7 @@ def test_a_patient_and_a_caregiver_use_the_pages_in_two_browsers(
         "custom",
         dose_time.replace(second=0, microsecond=0),
     )
-    screenshots(chromium, shots, "medicine-en")
+    screenshots(chromium, shots, "medicine-en", audit)
 
     # The reminder goes out (the worker delivers it); the badge changes on the open page.
     chromium.open(f"{base}/me/")
@@ -150,7 +180,7 @@ def test_a_patient_and_a_caregiver_use_the_pages_in_two_browsers(
 
     # One tap takes the dose.
     chromium.open(f"{base}/me/")
-    screenshots(chromium, shots, "today-en")
+    screenshots(chromium, shots, "today-en", audit)
     dose = Dose.objects.get(schedule=schedule)
     chromium.click(f"form[action='/me/doses/{dose.pk}/take/'] button")
     dose.refresh_from_db()
@@ -164,7 +194,7 @@ def test_a_patient_and_a_caregiver_use_the_pages_in_two_browsers(
     assert chromium.text(".messages") == "Invitation sent to naledi@example.org."
     (invitation,) = mail.outbox
     link = re.search(rf"{re.escape(base)}/me/caregivers/accept/\S+/", invitation.body)[0]
-    screenshots(chromium, shots, "caregivers-en")
+    screenshots(chromium, shots, "caregivers-en", audit)
 
     naledi = Chromium(tmp_path / "naledi-profile")
     try:
@@ -174,7 +204,7 @@ def test_a_patient_and_a_caregiver_use_the_pages_in_two_browsers(
         naledi.type_into("#id_password", PASSWORD)
         naledi.press_enter()
         assert "Thandi Nkosi asks you to look after them" in naledi.text("main")
-        screenshots(naledi, shots, "accept-en")
+        screenshots(naledi, shots, "accept-en", audit)
         naledi.click("main form button")
         assert naledi.url == f"{base}/me/caring/{thandi.pk}/"
 
@@ -186,7 +216,7 @@ def test_a_patient_and_a_caregiver_use_the_pages_in_two_browsers(
         assert naledi.evaluate("document.querySelectorAll('.missed-dose').length") == 1
         # Medication details were not allowed on this link: no medicine name.
         assert "Amlodipine" not in naledi.text("main")
-        screenshots(naledi, shots, "caring-en")
+        screenshots(naledi, shots, "caring-en", audit)
     finally:
         naledi.close()
 
@@ -200,8 +230,10 @@ def test_a_patient_and_a_caregiver_use_the_pages_in_two_browsers(
         ("caregivers", "/me/caregivers/"),
     ]:
         chromium.open(f"{base}{path}")
-        screenshots(chromium, shots, f"{name}-af")
+        screenshots(chromium, shots, f"{name}-af", audit)
     assert chromium.text("h1") == "Versorgers"
 
     (tmp_path / "timings.json").write_text(json.dumps({"badge_seconds": badge_seconds}))
     assert len(list(shots.glob("*.png"))) == 2 * 11
+    assert len(audit) == 11
+    assert {page: problems for page, problems in audit.items() if problems} == {}
