@@ -78,7 +78,8 @@ def start_worker(transactional_db: None, tmp_path: Path) -> Iterator[Callable[..
             )
         worker = WorkerProcess(hostname, process, log_path)
         workers.append(worker)
-        worker.wait_until_ready()
+        # A worker given a broker of its own (a test's private Redis) is pinged through it.
+        worker.wait_until_ready(own_broker="CELERY_BROKER_URL" in env)
         return worker
 
     yield start

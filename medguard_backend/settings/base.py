@@ -64,6 +64,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    # A dropped database connection: 503 with Retry-After (a read is retried once), not 500.
+    "medguard_backend.database_errors.TransientDatabaseErrorMiddleware",
 ]
 
 TEST_RUNNER = "medguard_backend.test_runner.PytestTestRunner"
@@ -271,7 +273,7 @@ CELERY_TASK_TIME_LIMIT = int_value("CELERY_TASK_TIME_LIMIT", 300, minimum=1)
 # than the longest task (the hard limit above) or a running task is handed out twice.
 CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {
     "visibility_timeout": 3600,
-    "socket_connect_timeout": 5,
+    "socket_connect_timeout": 1,
     "socket_timeout": 10,
 }
 if CELERY_BROKER_URL.startswith("filesystem://"):
@@ -280,16 +282,30 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
 # Workers and beat wait for a broker that starts after them instead of exiting.
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_CONNECTION_MAX_RETRIES = None
-# Publishing from a web request gives up quickly when the broker is down: the work is
-# already recorded in the database (the outbox) and the sweeper enqueues it later, so a
-# broker outage must not make a page hang.
-CELERY_BROKER_CONNECTION_TIMEOUT = 3
+# Publishing (from a web request, from beat) gives up within about a second when the broker
+# or the result store is down: the work is already recorded in the database (the outbox)
+# and the sweeper publishes it later, so an outage must not make a page or beat hang. Each
+# publish retries once at once (kombu reconnects), whether the process is warm or cold.
+CELERY_BROKER_CONNECTION_TIMEOUT = 1
 CELERY_TASK_PUBLISH_RETRY_POLICY = {
-    "max_retries": 2,
+    "max_retries": 1,
     "interval_start": 0,
-    "interval_step": 0.5,
-    "interval_max": 1,
+    "interval_step": 0.2,
+    "interval_max": 0.2,
 }
+# A Redis result store retried 20 times (~19 s) before each publish of a task whose result
+# is kept (it subscribes to the result first). Fire-and-forget tasks keep no result
+# (ignore_result, notifications/tasks.py); for the others, give up as quickly.
+CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {
+    "retry_policy": {
+        "max_retries": 1,
+        "interval_start": 0,
+        "interval_step": 0.2,
+        "interval_max": 0.2,
+    }
+}
+CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = 1
+CELERY_RESULT_BACKEND_ALWAYS_RETRY = False
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]

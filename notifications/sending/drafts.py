@@ -22,14 +22,13 @@ from django.utils import timezone
 from notifications.events import EVENTS
 from notifications.models import Notification, NotificationType, Priority
 from notifications.policy.addresses import sms_reachable
+from notifications.policy.decision_cache import DecisionCache, UserContact
 from notifications.policy.preferences import user_id_filter
 from notifications.rendering.messages import english_copy
 from notifications.sending.fanout import (
     USER_FIELDS,
-    Addressed,
-    Addressee,
     ChannelCounts,
-    DecisionCache,
+    NotificationForUser,
     SendResult,
     record_batch,
     validate_channels,
@@ -209,14 +208,14 @@ def record_drafts(
         written = _insert_notifications(drafts, now, copies or EnglishCopies())
         user_ids = {d.user_id for d in drafts}
         users = {
-            pk: Addressee(pk, bool(email), sms_reachable(phone, verified), tz, active)
+            pk: UserContact(pk, bool(email), sms_reachable(phone, verified), tz, active)
             for pk, email, phone, verified, tz, active in get_user_model()
             .objects.filter(**user_id_filter(user_ids, "pk"))
             .values_list(*USER_FIELDS)
             if pk in user_ids
         }
         pairs = [
-            Addressed(
+            NotificationForUser(
                 written[d.idempotency_key][0],
                 d.notification_type,
                 d.priority,
