@@ -11,6 +11,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from medications.models import EVERY_DAY, Medicine, Schedule
+from medications.units import Unit
 
 TIME_FORMAT = "%H:%M"
 WEEKDAYS = (
@@ -82,6 +83,7 @@ class MedicineForm(forms.Form):
         required=False,
         help_text=_("For example: with food."),
     )
+    unit = forms.ChoiceField(label=_("Counted in"), choices=Unit.choices, initial=Unit.TABLETS)
     quantity_on_hand = forms.DecimalField(
         label=_("How many I have now"),
         min_value=Decimal(0),

@@ -30,6 +30,7 @@ def add_medicine(
     dosage: str,
     instructions: str,
     quantity_on_hand: Decimal,
+    unit: str,
     slot: str,
     custom_time: datetime.time | None,
     days_of_week: int,
@@ -48,6 +49,7 @@ def add_medicine(
             dosage=dosage,
             instructions=instructions,
             quantity_on_hand=quantity_on_hand,
+            unit=unit,
         )
         add_schedule(
             supply,

@@ -21,6 +21,7 @@ NEW_MEDICINE = {
     "dosage": "1 tablet",
     "instructions": "With breakfast",
     "quantity_on_hand": "28",
+    "unit": "tablets",
     "slot": "custom",
     "custom_time": "07:45",
     "days": ["1", "4", "16"],
@@ -42,7 +43,7 @@ def test_adding_a_medicine_with_a_custom_time_writes_the_supply_and_its_schedule
         "1 tablet",
         "With breakfast",
     )
-    assert supply.quantity_on_hand == Decimal(28)
+    assert (supply.quantity_on_hand, supply.unit) == (Decimal(28), "tablets")
     schedule = supply.schedules.get()
     assert (schedule.slot, schedule.custom_time, schedule.days_of_week) == (
         "custom",
@@ -82,6 +83,7 @@ def test_the_medicine_page_shows_days_of_supply_left(signed_in, patient):
     response = signed_in.get(f"/me/medicines/{supply.pk}/")
 
     assert response.context["item"].days_of_supply == Decimal("4.5")
+    assert "9 tablets left," in response.content.decode()
     assert "enough for 4.5 days" in response.content.decode()
 
 
