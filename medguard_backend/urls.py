@@ -22,4 +22,5 @@ urlpatterns = [
     path("my-data/", include("privacy.web")),
     path("notifications/", include("notifications.web.urls")),
     path("staff/", include("clinic.urls")),
+    path("me/", include("patients.urls")),
 ]

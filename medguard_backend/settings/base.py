@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "medications",
     "privacy",
     "clinic",
+    "patients",
     "demo",
     "medguard_backend.monitoring",
 ]
@@ -123,6 +124,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
+                "patients.badge.unread_badge",
             ],
         },
     },
