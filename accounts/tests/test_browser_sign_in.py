@@ -14,10 +14,10 @@ from notifications.models import Notification
 
 # Whose email each person follows: the demo's welcome note, or their dose reminder.
 EMAIL_FOLLOWED = {
-    "admin": "demo-welcome",
+    "admin": "demo-welcome-en",
     "thandi": "demo-reminder-thandi",
     "johan": "demo-reminder-johan",
-    "naledi": "demo-welcome",
+    "naledi": "demo-welcome-en",
 }
 
 
