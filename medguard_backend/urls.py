@@ -9,4 +9,5 @@ urlpatterns = [
     path("api/", include("notifications.api.urls")),
     path("api/", include("medications.api.urls")),
     path("notifications/", include("notifications.web.urls")),
+    path("hooks/", include("notifications.receipts.urls")),
 ]

@@ -258,6 +258,10 @@ EMAIL_TIMEOUT = int_value("EMAIL_TIMEOUT", 20, minimum=1)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="noreply@medguard-sa.com")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
+# --- Providers (SMS gateways, push services) --------------------------------------------------
+from .providers import *  # noqa: E402, F403
+from .providers import SMS_BACKENDS  # noqa: E402
+
 # --- Notifications ----------------------------------------------------------------------------
 # One transport class per channel (notifications/channels/). In-app needs none: the recipient
 # row is the delivery. SMS and push write to files in var/outbox/ until a provider is set.
@@ -266,7 +270,11 @@ NOTIFICATION_TRANSPORTS = {
         "NOTIFICATION_EMAIL_TRANSPORT", default="notifications.channels.email.EmailTransport"
     ),
     "sms": env.str(
-        "NOTIFICATION_SMS_TRANSPORT", default="notifications.channels.sms.FileSMSTransport"
+        "NOTIFICATION_SMS_TRANSPORT",
+        # The gateways once SMS_BACKENDS names any; files until then.
+        default="notifications.channels.sms.GatewaySMSTransport"
+        if SMS_BACKENDS
+        else "notifications.channels.sms.FileSMSTransport",
     ),
     "push": env.str(
         "NOTIFICATION_PUSH_TRANSPORT", default="notifications.channels.push.FilePushTransport"

@@ -19,7 +19,7 @@ import re
 import sys
 import tempfile
 import threading
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
@@ -60,6 +60,9 @@ class OutgoingMessage:
 @dataclass(frozen=True)
 class SendReceipt:
     provider_message_id: str = ""
+    # Which provider took the message ("clickatell", "expo"...): receipts are looked up
+    # by (provider, provider_message_id), and failover means it is not always the first.
+    provider: str = ""
     # Push only: devices the provider said are gone (unregistered); the caller
     # deactivates them.
     dead_device_ids: tuple[int, ...] = ()
@@ -83,6 +86,21 @@ class TransportError(Exception):
 
     def __repr__(self) -> str:
         return f"TransportError({self.reason!r}, permanent={self.permanent})"
+
+
+class OutcomeUnknown(TransportError):
+    """The request reached the provider but no answer came back (a read timeout, the
+    connection dropped after the request was written): the message may or may not have
+    been taken. Never resent blindly: the caller records the delivery as unknown and the
+    reconciler asks the provider (status API or receipt) before anything is resent."""
+
+    def __init__(self, reason: str, *, provider: str = "") -> None:
+        super().__init__(reason, permanent=False)
+        self.provider = provider
+
+
+# What one message of a batch came to: a receipt, or the error it would have raised.
+SendOutcome = SendReceipt | TransportError
 
 
 class Transport(abc.ABC):
@@ -113,6 +131,18 @@ class Transport(abc.ABC):
     @abc.abstractmethod
     def send(self, message: OutgoingMessage) -> SendReceipt:
         """Send one message, or raise ``TransportError``."""
+
+    def send_batch(self, messages: Sequence[OutgoingMessage]) -> list[SendOutcome]:
+        """Send several messages; one outcome per message, in order. HTTP transports
+        override this to keep many requests in flight (a provider answering in 100 ms
+        allows only ten sends a second one after the other)."""
+        outcomes: list[SendOutcome] = []
+        for message in messages:
+            try:
+                outcomes.append(self.send(message))
+            except TransportError as error:
+                outcomes.append(error)
+        return outcomes
 
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]")

@@ -4,7 +4,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from .choices import AttemptOutcome, Channel, DeliveryStatus
+from .choices import AttemptOutcome, Channel, DeliveryStatus, ReceiptStatus
 from .notification import NotificationRecipient
 
 
@@ -35,7 +35,14 @@ class Delivery(models.Model):
     claimed_at = models.DateTimeField(_("claimed at"), null=True, blank=True)
     claim_token = models.UUIDField(_("claim token"), null=True, blank=True)
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    provider = models.CharField(_("provider"), max_length=20, blank=True)
     provider_message_id = models.CharField(_("provider message id"), max_length=200, blank=True)
+    # The provider's last word on the message after it took it (SMS delivery reports,
+    # Expo push receipts, email events).
+    receipt_status = models.CharField(
+        _("receipt"), max_length=12, choices=ReceiptStatus.choices, blank=True, default=""
+    )
+    receipt_at = models.DateTimeField(_("receipt at"), null=True, blank=True)
     # Why the last attempt failed or the delivery was skipped. Never a message body,
     # address or phone number.
     last_error = models.TextField(_("last error"), blank=True)
@@ -64,6 +71,18 @@ class Delivery(models.Model):
             ),
             # Only claimed rows carry a token: a partial index stays the size of the work
             # in flight instead of the whole table.
+            # Receipts find their delivery by the provider's id.
+            models.Index(
+                fields=["provider_message_id"],
+                condition=~models.Q(provider_message_id=""),
+                name="delivery_provider_msg_idx",
+            ),
+            # The reconciler's question: which outcomes are still unknown.
+            models.Index(
+                fields=["claimed_at"],
+                condition=models.Q(status="unknown"),
+                name="delivery_unknown_idx",
+            ),
             models.Index(
                 fields=["claim_token"],
                 condition=models.Q(claim_token__isnull=False),
@@ -86,6 +105,7 @@ class DeliveryAttempt(models.Model):
     outcome = models.CharField(
         _("outcome"), max_length=20, choices=AttemptOutcome.choices, default=AttemptOutcome.STARTED
     )
+    provider = models.CharField(_("provider"), max_length=20, blank=True)
     provider_message_id = models.CharField(_("provider message id"), max_length=200, blank=True)
     error = models.TextField(_("error"), blank=True)
 
