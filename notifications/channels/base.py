@@ -66,6 +66,9 @@ class SendReceipt:
     # Push only: devices the provider said are gone (unregistered); the caller
     # deactivates them.
     dead_device_ids: tuple[int, ...] = ()
+    # Expo only: (device id, push ticket id) for each device that took the message; the
+    # caller stores them and the receipts task asks Expo about them later.
+    push_tickets: tuple[tuple[int, str], ...] = ()
 
 
 class TransportError(Exception):
@@ -76,10 +79,15 @@ class TransportError(Exception):
     message text, the email address or the phone number.
     """
 
-    def __init__(self, reason: str, *, permanent: bool) -> None:
+    def __init__(
+        self, reason: str, *, permanent: bool, dead_device_ids: tuple[int, ...] = ()
+    ) -> None:
         super().__init__(reason)
         self.reason = reason
         self.permanent = permanent
+        # Push only: devices the provider called gone, to deactivate even though the
+        # message failed (every device of the recipient may be gone).
+        self.dead_device_ids = dead_device_ids
 
     def __str__(self) -> str:
         return self.reason

@@ -16,18 +16,21 @@ timeouts, many requests in flight for a batch, and the line between the four out
 from __future__ import annotations
 
 import abc
+import functools
 import json
 import os
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from dataclasses import dataclass, field, replace
+from typing import Any, ClassVar, TypeVar
 
 import httpx
 from django.conf import settings
 
 from .base import OutcomeUnknown, OutgoingMessage, SendOutcome, SendReceipt, TransportError
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -37,6 +40,7 @@ class ProviderRequest:
     headers: Mapping[str, str] = field(default_factory=dict)
     json: Any = None
     form: Mapping[str, str] | None = None
+    content: bytes | None = None
     auth: tuple[str, str] | None = None
 
 
@@ -54,23 +58,14 @@ class ProviderAnswer:
             return None
 
 
-class HttpProvider(abc.ABC):
-    """One provider's wire format. Subclasses set ``name`` and implement the two verbs;
-    ``read_answer`` raises ``TransportError`` for a refusal, using ``refusal`` for the
-    answers every HTTP API shares."""
+class HttpService:
+    """A provider reached over HTTP: its name (in reasons and receipts), whether it speaks
+    HTTP/2, and the answers every HTTP API shares."""
 
     name: ClassVar[str]
     # Only where the provider's production host speaks it: multiplexing many sends over
     # one connection is what HTTP/2 buys; a plain-HTTP loopback stand-in speaks 1.1.
     http2: ClassVar[bool] = False
-
-    @abc.abstractmethod
-    def build_request(self, message: OutgoingMessage) -> ProviderRequest:
-        """The request that sends ``message``."""
-
-    @abc.abstractmethod
-    def read_answer(self, message: OutgoingMessage, answer: ProviderAnswer) -> SendReceipt:
-        """The receipt for an answer that took the message; raise otherwise."""
 
     def refusal(self, answer: ProviderAnswer, detail: str = "") -> TransportError:
         """A temporary error for the answers that say nothing about the message: rate
@@ -89,6 +84,19 @@ class HttpProvider(abc.ABC):
                 f"{self.name} server error (HTTP {code}){suffix}", permanent=False
             )
         return TransportError(f"{self.name} answered HTTP {code}{suffix}", permanent=False)
+
+
+class HttpProvider(HttpService, abc.ABC):
+    """A provider that takes one message per request (the SMS gateways): a subclass only
+    builds the request and reads the answer, raising ``TransportError`` for a refusal."""
+
+    @abc.abstractmethod
+    def build_request(self, message: OutgoingMessage) -> ProviderRequest:
+        """The request that sends ``message``."""
+
+    @abc.abstractmethod
+    def read_answer(self, message: OutgoingMessage, answer: ProviderAnswer) -> SendReceipt:
+        """The receipt for an answer that took the message; raise otherwise."""
 
 
 # --- The pooled client: one per worker process ---------------------------------------------
@@ -146,7 +154,7 @@ def _shared_executor() -> ThreadPoolExecutor:
         return _executor
 
 
-def exchange(provider: HttpProvider, request: ProviderRequest) -> ProviderAnswer:
+def exchange(provider: HttpService, request: ProviderRequest) -> ProviderAnswer:
     """Make one request; a failure to get an answer becomes a temporary error when the
     request cannot have reached the provider and ``OutcomeUnknown`` when it may have."""
     client = shared_client(http2=provider.http2)
@@ -157,6 +165,7 @@ def exchange(provider: HttpProvider, request: ProviderRequest) -> ProviderAnswer
             headers=dict(request.headers),
             json=request.json,
             data=dict(request.form) if request.form is not None else None,
+            content=request.content,
             auth=request.auth,
         )
     except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as error:
@@ -182,9 +191,14 @@ def exchange(provider: HttpProvider, request: ProviderRequest) -> ProviderAnswer
 def send_with(provider: HttpProvider, message: OutgoingMessage) -> SendReceipt:
     answer = exchange(provider, provider.build_request(message))
     receipt = provider.read_answer(message, answer)
-    if not receipt.provider:
-        receipt = SendReceipt(receipt.provider_message_id, provider.name, receipt.dead_device_ids)
-    return receipt
+    return receipt if receipt.provider else replace(receipt, provider=provider.name)
+
+
+def run_parallel(calls: Sequence[Callable[[], T]]) -> list[T]:
+    """Run ``calls`` with up to PROVIDER_MAX_IN_FLIGHT at once; results in order."""
+    if len(calls) <= 1:
+        return [call() for call in calls]
+    return list(_shared_executor().map(lambda call: call(), calls))
 
 
 def in_parallel(send: Any, messages: Sequence[OutgoingMessage]) -> list[SendOutcome]:
@@ -198,6 +212,4 @@ def in_parallel(send: Any, messages: Sequence[OutgoingMessage]) -> list[SendOutc
             return error
         return result
 
-    if len(messages) <= 1:
-        return [one(message) for message in messages]
-    return list(_shared_executor().map(one, messages))
+    return run_parallel([functools.partial(one, message) for message in messages])
