@@ -149,9 +149,9 @@ def check_push_receipts(batch: int = 1000) -> dict[str, int]:
             by_outcome[(ReceiptStatus.DELIVERED, "")].append(pk)
             delivered.add(delivery_id)
     with transaction.atomic():
-        for (outcome, error), pks in by_outcome.items():
+        for (outcome, reason), pks in by_outcome.items():
             PushTicket.objects.filter(pk__in=pks).update(
-                checked_at=now, outcome=outcome, error=error
+                checked_at=now, outcome=outcome, error=reason
             )
         if gone_devices:
             PushDevice.objects.filter(pk__in=gone_devices).update(active=False)
