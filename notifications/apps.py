@@ -10,6 +10,7 @@ class NotificationsConfig(AppConfig):
     def ready(self) -> None:
         from notifications.inbox import texts as inbox_text
 
+        from .channels import checks  # noqa: F401 - registers the provider system checks
         from .models import NotificationTemplate
 
         # An admin's template edit shows at once in the process that saved it (other

@@ -242,3 +242,21 @@ def test_expo_and_web_push_devices_of_one_delivery_are_sent_together(provider_se
     assert len(provider_server.requests_to("/webpush/browser-1")) == 1
     assert [device for device, _ticket in receipt.push_tickets] == [10]
     assert receipt.dead_device_ids == ()
+
+
+@pytest.mark.django_db
+def test_the_vapid_public_key_is_served_to_a_signed_in_browser(api, settings):
+    response = api.get("/api/web-push/vapid-public-key/")
+
+    assert response.status_code == 200
+    assert response.json() == {"publicKey": settings.WEBPUSH_VAPID_PUBLIC_KEY}
+
+
+@pytest.mark.django_db
+def test_without_a_vapid_key_the_browser_is_told_web_push_is_not_configured(api, settings):
+    settings.WEBPUSH_VAPID_PUBLIC_KEY = ""
+
+    response = api.get("/api/web-push/vapid-public-key/")
+
+    assert response.status_code == 404
+    assert response.json() == {"detail": "Web Push is not configured on this server."}

@@ -312,3 +312,30 @@ def test_a_batch_gives_one_outcome_per_message_in_order(provider_server):
     assert len(outcomes) == 3
     kinds = sorted(type(outcome).__name__ for outcome in outcomes)
     assert kinds == ["SendReceipt", "SendReceipt", "TransportError"]
+
+
+def test_system_checks_name_each_missing_gateway_credential(settings):
+    from django.core import checks
+
+    settings.SMS_BACKENDS = ["clickatell", "twilio"]
+    settings.CLICKATELL_API_KEY = ""
+    settings.TWILIO_FROM = ""
+    settings.PROVIDER_WEBHOOK_SECRET = ""
+
+    found = [(m.id, m.msg) for m in checks.run_checks() if m.id.startswith("notifications.")]
+
+    assert found == [
+        ("notifications.E001", "SMS_BACKENDS names clickatell, but CLICKATELL_API_KEY is not set."),
+        ("notifications.E001", "SMS_BACKENDS names twilio, but TWILIO_FROM is not set."),
+        (
+            "notifications.W001",
+            "PROVIDER_WEBHOOK_SECRET is not set: delivery reports and replies from gateways "
+            "that sign nothing are refused.",
+        ),
+    ]
+
+
+def test_a_fully_configured_gateway_list_passes_the_system_checks():
+    from django.core import checks
+
+    assert [m.id for m in checks.run_checks() if m.id.startswith("notifications.")] == []
