@@ -39,6 +39,11 @@ SMS_VALIDITY_MINUTES = int_value("SMS_VALIDITY_MINUTES", 120, minimum=1)
 SMS_CIRCUIT_FAILURES = int_value("SMS_CIRCUIT_FAILURES", 5, minimum=1)
 SMS_CIRCUIT_OPEN_SECONDS = int_value("SMS_CIRCUIT_OPEN_SECONDS", 60, minimum=1)
 
+# Cost and abuse limits per day (Africa/Johannesburg), 0 = none: over them an SMS waits
+# for the next day rather than being sent or dropped.
+SMS_DAILY_LIMIT_PER_USER = int_value("SMS_DAILY_LIMIT_PER_USER", 10, minimum=0)
+SMS_DAILY_LIMIT_TOTAL = int_value("SMS_DAILY_LIMIT_TOTAL", 0, minimum=0)
+
 CLICKATELL_API_KEY = env.str("CLICKATELL_API_KEY", default="")
 CLICKATELL_API_URL = url_value(
     "CLICKATELL_API_URL", default="https://platform.clickatell.com", schemes=_HTTP
