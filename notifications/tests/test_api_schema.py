@@ -133,4 +133,4 @@ def test_every_operation_answers_as_its_schema_says(api_schema, api_tokens, mode
         except Exception as failure:
             raise AssertionError(f"{operation.label} ({mode.value}): {failure}") from failure
 
-    assert len(operations) == 26
+    assert len(operations) == 27

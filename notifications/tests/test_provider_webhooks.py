@@ -225,3 +225,16 @@ def test_a_report_for_a_message_we_do_not_know_is_stored_without_a_delivery():
     assert response.status_code == 200
     [receipt] = DeliveryReceipt.objects.all()
     assert receipt.delivery_id is None
+
+
+def test_the_delivery_admin_shows_the_provider_and_its_receipts(admin_client):
+    sent = delivery("clickatell", "ct-admin")
+    post_json("clickatell", {"messageId": "ct-admin", "statusCode": 10, "status": "EXPIRED"})
+
+    page = admin_client.get(f"/admin/notifications/delivery/{sent.pk}/change/")
+    listing = admin_client.get("/admin/notifications/delivery/?receipt_status=expired")
+
+    assert page.status_code == 200
+    assert "EXPIRED" in page.text
+    assert "Expired" in page.text
+    assert f"/admin/notifications/delivery/{sent.pk}/change/" in listing.text
