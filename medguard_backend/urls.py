@@ -9,5 +9,6 @@ urlpatterns = [
     path("api/", include("notifications.api.urls")),
     path("api/", include("medications.api.urls")),
     path("notifications/", include("notifications.web.urls")),
+    path("hooks/anymail/", include("anymail.urls")),
     path("hooks/", include("notifications.receipts.urls")),
 ]

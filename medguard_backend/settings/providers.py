@@ -69,3 +69,23 @@ WEBPUSH_VAPID_PRIVATE_KEY = env.str("WEBPUSH_VAPID_PRIVATE_KEY", default="")
 WEBPUSH_VAPID_SUBJECT = env.str("WEBPUSH_VAPID_SUBJECT", default="")
 # Seconds a push service keeps a message for an offline browser.
 WEBPUSH_TTL_SECONDS = int_value("WEBPUSH_TTL_SECONDS", 3600, minimum=0)
+
+# --- Email service providers (django-anymail) ---
+# EMAIL_BACKEND picks one, e.g. anymail.backends.postmark.EmailBackend; SMTP stays the
+# default. Only the chosen ESP's settings need to be set.
+ANYMAIL = {
+    key: value
+    for key, value in {
+        "MAILGUN_API_KEY": env.str("MAILGUN_API_KEY", default=""),
+        "MAILGUN_SENDER_DOMAIN": env.str("MAILGUN_SENDER_DOMAIN", default=""),
+        "MAILGUN_WEBHOOK_SIGNING_KEY": env.str("MAILGUN_WEBHOOK_SIGNING_KEY", default=""),
+        "MAILGUN_API_URL": env.str("MAILGUN_API_URL", default=""),
+        "SENDGRID_API_KEY": env.str("SENDGRID_API_KEY", default=""),
+        "SENDGRID_API_URL": env.str("SENDGRID_API_URL", default=""),
+        "POSTMARK_SERVER_TOKEN": env.str("POSTMARK_SERVER_TOKEN", default=""),
+        "POSTMARK_API_URL": env.str("POSTMARK_API_URL", default=""),
+        # Basic auth ("user:password") the ESPs' tracking webhooks must present.
+        "WEBHOOK_SECRET": env.str("ANYMAIL_WEBHOOK_SECRET", default=""),
+    }.items()
+    if value
+}

@@ -187,6 +187,27 @@ def expo_receipts_ok(request: ReceivedRequest) -> Answer:
     return Answer(200, {"data": {ticket: {"status": "ok"} for ticket in request.json()["ids"]}})
 
 
+# --- Postmark (email, through django-anymail) ---
+
+
+def postmark_accepts(request: ReceivedRequest) -> Answer:
+    sent = request.json()
+    return Answer(
+        200,
+        {
+            "To": sent["To"],
+            "SubmittedAt": "2026-11-30T10:00:00.0000000Z",
+            "MessageID": f"pm-{next(_ids):08d}-0000-0000-0000-000000000000",
+            "ErrorCode": 0,
+            "Message": "OK",
+        },
+    )
+
+
+def postmark_error(status: int, code: int, message: str) -> Answer:
+    return Answer(status, {"ErrorCode": code, "Message": message})
+
+
 def install_default_routes(server: ProviderServer) -> None:
     server.route("POST", "/v1/message", clickatell_accepts)
     server.route("POST", "/v1/messages", bulksms_accepts)
@@ -194,5 +215,6 @@ def install_default_routes(server: ProviderServer) -> None:
     server.route("POST", "/2010-04-01/Accounts/", twilio_accepts)
     server.route("POST", "/--/api/v2/push/send", expo_accepts)
     server.route("POST", "/--/api/v2/push/getReceipts", expo_receipts_ok)
+    server.route("POST", "/email", postmark_accepts)
     # Web Push: the push service takes the encrypted payload and answers 201 Created.
     server.route("POST", "/webpush/", lambda request: Answer(201, None))
