@@ -11,4 +11,5 @@ urlpatterns = [
     path("notifications/", include("notifications.web.urls")),
     path("hooks/anymail/", include("anymail.urls")),
     path("hooks/", include("notifications.receipts.urls")),
+    path("staff/", include("clinic.urls")),
 ]

@@ -129,6 +129,13 @@ PERIODIC_TASKS: tuple[PeriodicTaskSpec, ...] = (
         Every(900),
         "Fetches Expo's push receipts and deactivates devices that are no longer registered.",
     ),
+    PeriodicTaskSpec(
+        "Staff Dashboard Rollups",
+        "clinic.tasks.refresh_dashboard_rollups",
+        Every(300),
+        "Every five minutes: recounts the staff dashboard's open days (deliveries, "
+        "responses, doses) from a primary-key range, so the dashboard reads rollups only.",
+    ),
 )
 
 

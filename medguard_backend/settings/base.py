@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "accounts",
     "notifications",
     "medications",
+    "clinic",
     "demo",
 ]
 

@@ -109,6 +109,7 @@ def test_the_seeds_tasks_exist_with_their_schedules_and_queues() -> None:
         "Notification Outbox Sweeper": "every 60 seconds",
         "Reconcile Unknown Deliveries": "every 300 seconds",
         "Push Receipts": "every 900 seconds",
+        "Staff Dashboard Rollups": "every 300 seconds",
     }
     assert PeriodicTask.objects.get(name="Morning Medication Reminders").kwargs == (
         '{"slot": "morning"}'
@@ -119,6 +120,7 @@ def test_the_seeds_tasks_exist_with_their_schedules_and_queues() -> None:
     assert queues["Morning Medication Reminders"] == "medications"
     assert queues["Low Stock Check"] == "notifications"
     assert queues["Notification Outbox Sweeper"] == "notifications"
+    assert queues["Staff Dashboard Rollups"] == "celery"
     # Every task name the beat will send exists in the worker's registry.
     app.loader.import_default_modules()
     assert {task["task"] for task in tasks.values()} <= set(app.tasks)
