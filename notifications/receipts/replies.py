@@ -116,7 +116,7 @@ def handle_reply(inbound: InboundSMS) -> str:
                 return "skipped"
             except DoseStateError:
                 pass  # already recorded the other way: the help text says what to do
-    _send_help(inbound, owner)
+    _send_help(inbound, owner or users.order_by("pk").first())
     return "help"
 
 
@@ -147,11 +147,12 @@ def _answered_dose(user_id: int) -> int | None:
     return int(dose_id) if dose_id is not None else None
 
 
-def _send_help(inbound: InboundSMS, owner: Any) -> None:
+def _send_help(inbound: InboundSMS, account: Any) -> None:
+    """One help SMS per number a day, in the language of the account on that number."""
     number_key = hashlib.sha256(inbound.sender.encode()).hexdigest()[:24]
     if not cache.add(f"sms-help:{number_key}", 1, 86400):
         return
-    language = getattr(owner, "preferred_language", "en") or "en"
+    language = getattr(account, "preferred_language", "en") or "en"
     with translation.override(language):
         text = gettext(
             "MedGuard: reply TAKEN or 1 when you took your dose, SKIP to skip it, "

@@ -164,3 +164,18 @@ def test_an_inbound_message_without_a_sender_is_a_400():
     assert response.json() == {
         "detail": "Not a clickatell inbound message: messageId, fromNumber, text are required."
     }
+
+
+def test_the_help_sms_is_in_the_owners_language(
+    provider_server, django_capture_on_commit_callbacks
+):
+    patient(verified=False, language="af")
+
+    reply("wat?", "in-af", django_capture_on_commit_callbacks)
+
+    [request] = provider_server.requests_to("/v1/message")
+    [message] = request.json()["messages"]
+    assert message["content"] == (
+        "MedGuard: antwoord GENEEM of 1 as jy jou dosis geneem het, OORSLAAN om dit oor te "
+        "slaan, STOP vir geen SMS'e meer nie."
+    )
