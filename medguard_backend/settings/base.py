@@ -420,5 +420,8 @@ LOGGING: dict[str, object] = {
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
         "celery": {"level": LOG_LEVEL},
+        # httpx logs every request's URL at INFO: a Web Push endpoint is a credential.
+        "httpx": {"level": "WARNING"},
+        "httpcore": {"level": "WARNING"},
     },
 }

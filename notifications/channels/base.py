@@ -19,7 +19,7 @@ import re
 import sys
 import tempfile
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
@@ -140,10 +140,11 @@ class Transport(abc.ABC):
     def send(self, message: OutgoingMessage) -> SendReceipt:
         """Send one message, or raise ``TransportError``."""
 
-    def send_batch(self, messages: Sequence[OutgoingMessage]) -> list[SendOutcome]:
+    def send_batch(self, messages: Iterable[OutgoingMessage]) -> list[SendOutcome]:
         """Send several messages; one outcome per message, in order. HTTP transports
         override this to keep many requests in flight (a provider answering in 100 ms
-        allows only ten sends a second one after the other)."""
+        allows only ten sends a second one after the other). ``messages`` may be a
+        generator that renders each message as it is taken."""
         outcomes: list[SendOutcome] = []
         for message in messages:
             try:

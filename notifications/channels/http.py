@@ -20,7 +20,7 @@ import functools
 import json
 import os
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from typing import Any, ClassVar, TypeVar
@@ -194,14 +194,15 @@ def send_with(provider: HttpProvider, message: OutgoingMessage) -> SendReceipt:
     return receipt if receipt.provider else replace(receipt, provider=provider.name)
 
 
-def run_parallel(calls: Sequence[Callable[[], T]]) -> list[T]:
-    """Run ``calls`` with up to PROVIDER_MAX_IN_FLIGHT at once; results in order."""
-    if len(calls) <= 1:
-        return [call() for call in calls]
+def run_parallel(calls: Iterable[Callable[[], T]]) -> list[T]:
+    """Run ``calls`` with up to PROVIDER_MAX_IN_FLIGHT at once; results in order.
+
+    ``calls`` may be a generator: each call is handed to a thread as soon as it is made,
+    so building the next message overlaps the requests already in flight."""
     return list(_shared_executor().map(lambda call: call(), calls))
 
 
-def in_parallel(send: Any, messages: Sequence[OutgoingMessage]) -> list[SendOutcome]:
+def in_parallel(send: Any, messages: Iterable[OutgoingMessage]) -> list[SendOutcome]:
     """``send`` applied to every message with up to PROVIDER_MAX_IN_FLIGHT at once; a
     raised ``TransportError`` becomes that message's outcome."""
 
@@ -212,4 +213,4 @@ def in_parallel(send: Any, messages: Sequence[OutgoingMessage]) -> list[SendOutc
             return error
         return result
 
-    return run_parallel([functools.partial(one, message) for message in messages])
+    return run_parallel(functools.partial(one, message) for message in messages)

@@ -25,12 +25,15 @@ from django.db.models import F
 from django.utils import timezone
 
 from notifications.channels import (
+    OutcomeUnknown,
     OutgoingMessage,
     PushTarget,
     Transport,
     TransportError,
     get_transport,
 )
+from notifications.delivery import provider_batches
+from notifications.delivery.sms_budget import hold_over_budget
 from notifications.inbox.states import unread_count_cache_key
 from notifications.models import (
     AttemptOutcome,
@@ -43,6 +46,7 @@ from notifications.models import (
 )
 from notifications.policy.decisions import Action, may_name_medication, may_retry, retry_delay
 from notifications.policy.preferences import preferences_for
+from notifications.receipts.outcomes import record_push_results, record_unknown
 from notifications.rendering.messages import TemplateOverrides, render_message
 from notifications.sending.fanout import Addressed, Addressee, DecisionCache
 
@@ -202,7 +206,17 @@ def _send_claimed(claimed: list[Claimed], now: datetime, summary: DispatchSummar
         {d.recipient.notification.event for d in deliveries.values()}
     )
     for channel, ids in to_send.items():
+        if channel == Channel.SMS:
+            ids = hold_over_budget(ids, deliveries, summary)
         with get_transport(channel) as transport:
+            if channel in provider_batches.BATCHED_CHANNELS:
+                provider_batches.send_batch(
+                    transport,
+                    [deliveries[i] for i in ids],
+                    lambda d: _message(d, preferences[d.recipient.user_id], targets, overrides),
+                    summary,
+                )
+                continue
             for delivery_id in ids:
                 delivery = deliveries[delivery_id]
                 prefs = preferences[delivery.recipient.user_id]
@@ -276,7 +290,11 @@ def _send_one(
     attempt = DeliveryAttempt.objects.create(delivery=delivery, number=delivery.attempts)
     try:
         receipt = transport.send(message)
+    except OutcomeUnknown as error:
+        record_unknown(delivery.pk, attempt.pk, error)
+        return
     except TransportError as error:
+        record_push_results((), error.dead_device_ids)
         record_failure(delivery, attempt, error.reason, permanent=error.permanent, summary=summary)
         return
     except SoftTimeLimitExceeded:
@@ -297,11 +315,16 @@ def _send_one(
     DeliveryAttempt.objects.filter(pk=attempt.pk).update(
         outcome=AttemptOutcome.SENT,
         finished_at=finished,
+        provider=receipt.provider,
         provider_message_id=receipt.provider_message_id,
     )
     finish(delivery.pk, DeliveryStatus.SENT, provider_message_id=receipt.provider_message_id)
-    if receipt.dead_device_ids:
-        PushDevice.objects.filter(pk__in=receipt.dead_device_ids).update(active=False)
+    if receipt.provider:
+        Delivery.objects.filter(pk=delivery.pk).update(provider=receipt.provider)
+    record_push_results(
+        [(delivery.pk, device, ticket) for device, ticket in receipt.push_tickets],
+        receipt.dead_device_ids,
+    )
     summary.sent += 1
     summary.by_channel[delivery.channel] += 1
 

@@ -8,6 +8,7 @@ The dispatcher calls ``record_unknown`` and ``record_push_results``; beat runs
 from __future__ import annotations
 
 import logging
+import uuid
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import timedelta
@@ -38,32 +39,43 @@ logger = logging.getLogger(__name__)
 RECEIPTS_NAME_OUR_KEY = frozenset({"clickatell", "bulksms", "twilio"})
 
 
-def record_unknown(delivery_id: int, attempt_id: int, error: OutcomeUnknown) -> None:
+def record_unknown(
+    delivery_id: int, attempt_id: int, error: OutcomeUnknown, *, token: uuid.UUID | None = None
+) -> None:
     """The request went out and no answer came: the delivery waits as unknown (never
-    reclaimed by the sweeper, never retried) until a receipt or the reconciler settles it."""
+    reclaimed by the sweeper, never retried) until a receipt or the reconciler settles it.
+    ``token``: only while still claimed by that task."""
     now = timezone.now()
-    DeliveryAttempt.objects.filter(pk=attempt_id).update(
-        outcome=AttemptOutcome.UNKNOWN, finished_at=now, error=error.reason, provider=error.provider
-    )
-    Delivery.objects.filter(pk=delivery_id, status=DeliveryStatus.SENDING).update(
-        status=DeliveryStatus.UNKNOWN,
-        provider=error.provider,
-        claim_token=None,
-        claimed_at=now,
-        last_error=error.reason,
-    )
+    claimed = Delivery.objects.filter(pk=delivery_id, status=DeliveryStatus.SENDING)
+    if token is not None:
+        claimed = claimed.filter(claim_token=token)
+    with transaction.atomic():
+        DeliveryAttempt.objects.filter(pk=attempt_id).update(
+            outcome=AttemptOutcome.UNKNOWN,
+            finished_at=now,
+            error=error.reason,
+            provider=error.provider,
+        )
+        claimed.update(
+            status=DeliveryStatus.UNKNOWN,
+            provider=error.provider,
+            claim_token=None,
+            claimed_at=now,
+            last_error=error.reason,
+        )
     logger.warning("delivery %d: outcome unknown (%s); not resent", delivery_id, error.reason)
 
 
 def record_push_results(
-    delivery_id: int, push_tickets: Sequence[tuple[int, str]], dead_device_ids: Sequence[int]
+    tickets: Sequence[tuple[int, int, str]], dead_device_ids: Sequence[int]
 ) -> None:
-    """Store Expo's tickets for the receipts check and turn off the devices that are gone."""
-    if push_tickets:
+    """Store Expo's tickets ((delivery id, device id, ticket id)) for the receipts check and
+    turn off the devices that are gone: one INSERT and one UPDATE for a whole batch."""
+    if tickets:
         PushTicket.objects.bulk_create(
             [
                 PushTicket(delivery_id=delivery_id, device_id=device_id, ticket_id=ticket)
-                for device_id, ticket in push_tickets
+                for delivery_id, device_id, ticket in tickets
             ],
             ignore_conflicts=True,
         )

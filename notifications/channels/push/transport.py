@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import functools
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from ..base import (
@@ -71,7 +71,9 @@ class ProviderPushTransport(Transport):
             raise outcome
         return outcome
 
-    def send_batch(self, messages: Sequence[OutgoingMessage]) -> list[SendOutcome]:
+    def send_batch(self, messages: Iterable[OutgoingMessage]) -> list[SendOutcome]:
+        # Expo's chunks need the whole batch's devices first.
+        messages = list(messages)
         progress = [_Progress() for _ in messages]
         expo_entries: list[tuple[int, int]] = []  # (message index, device id)
         expo_payloads = []

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
@@ -122,5 +122,5 @@ class GatewaySMSTransport(Transport):
             return receipt
         raise TransportError("; ".join(refusals) or "no SMS gateway", permanent=False)
 
-    def send_batch(self, messages: Sequence[OutgoingMessage]) -> list[SendOutcome]:
+    def send_batch(self, messages: Iterable[OutgoingMessage]) -> list[SendOutcome]:
         return in_parallel(self.send, messages)
