@@ -13,7 +13,11 @@ import pytest
 from medguard_backend.celery import app as celery_app
 from medguard_backend.testing.processes import WorkerProcess, subprocess_environment
 
-pytest_plugins = ["medguard_backend.testing.smtp", "medguard_backend.testing.providers"]
+pytest_plugins = [
+    "medguard_backend.testing.smtp",
+    "medguard_backend.testing.chromium",
+    "medguard_backend.testing.providers",
+]
 
 ROOT = Path(__file__).resolve().parent
 ALL_QUEUES = ("celery", "notifications", "medications")

@@ -1,10 +1,16 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from accounts.views import home
+
 from .health import health
 
 urlpatterns = [
+    path("", home, name="home"),
     path("health/", health, name="health"),
+    # Ours first: allauth's own phone pages are not used (accounts/phones.py says why).
+    path("accounts/", include("accounts.urls")),
+    path("accounts/", include("allauth.account.urls")),
     path("admin/", admin.site.urls),
     path("api/", include("notifications.api.urls")),
     path("api/", include("medications.api.urls")),

@@ -41,7 +41,10 @@ INSTALLED_APPS = [
     "django_celery_beat",
     "django_celery_results",
     "anymail",
+    # Before allauth: its pages and emails are found in accounts/templates first.
     "accounts",
+    "allauth",
+    "allauth.account",
     "notifications",
     "medications",
     "clinic",
@@ -56,8 +59,11 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # After authentication: a signed-in user reads the pages in their own language.
+    "accounts.middleware.UserLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
 ]
 
 TEST_RUNNER = "medguard_backend.test_runner.PytestTestRunner"
@@ -121,7 +127,50 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-LOGIN_URL = "admin:login"
+
+# --- Sign-in (django-allauth) -------------------------------------------------------------
+# Every user signs in at /accounts/login/ with their username or email address; the links in
+# emails lead there when the session has ended.
+LOGIN_URL = "account_login"
+LOGIN_REDIRECT_URL = "home"
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",
+    "allauth.account.auth_backends.AuthenticationBackend",
+]
+ACCOUNT_ADAPTER = "accounts.adapter.AccountAdapter"
+ACCOUNT_FORMS = {"login": "accounts.forms.SignInForm"}
+ACCOUNT_LOGIN_METHODS = {"username", "email"}
+ACCOUNT_SIGNUP_FIELDS = ["email*", "username*", "password1*", "password2*"]
+# Clinic staff create the accounts (admin, import, demo). Self sign-up stays closed unless
+# ACCOUNT_ALLOW_SIGNUP is set; email verification never blocks signing in ("optional"): an
+# address is verified by its link, or by a password reset through it.
+ACCOUNT_ALLOW_SIGNUP = bool_value("ACCOUNT_ALLOW_SIGNUP", False)
+ACCOUNT_EMAIL_VERIFICATION = "optional"
+ACCOUNT_CHANGE_EMAIL = True
+ACCOUNT_UNIQUE_EMAIL = True
+ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
+ACCOUNT_LOGOUT_REDIRECT_URL = "account_login"
+ACCOUNT_EMAIL_SUBJECT_PREFIX = "MedGuard SA: "
+ACCOUNT_PASSWORD_RESET_TOKEN_TIMEOUT = 60 * 60 * 24
+ACCOUNT_SESSION_REMEMBER = None  # the "Remember me" box decides
+# Counted in the cache (Redis when REDIS_URL is set, shared by every web process). Five
+# wrong passwords for one account within 15 minutes lock that account's sign-in for the
+# rest of the window, whatever the address they come from; one address gets 20 a minute.
+ACCOUNT_RATE_LIMITS = {
+    "login_failed": env.str("ACCOUNT_LOGIN_FAILED_RATE", default="20/m/ip,5/15m/key"),
+    "login": "30/m/ip",
+    "reset_password": "20/m/ip,5/m/key",
+    "reset_password_from_key": "20/m/ip",
+    "change_password": "5/m/user",
+    "manage_email": "10/m/user",
+    "confirm_email": "1/3m/key",
+    # Phone verification codes (accounts/phones.py): an SMS costs money and can be abused
+    # to message a stranger's phone.
+    "send_phone_code": "3/15m/user,10/h/ip",
+}
+# Phone verification by SMS code (accounts/phones.py).
+PHONE_VERIFICATION_CODE_MINUTES = 10
+PHONE_VERIFICATION_MAX_ATTEMPTS = 5
 
 # --- Languages and time -------------------------------------------------------------------
 LANGUAGE_CODE = "en"

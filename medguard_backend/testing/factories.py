@@ -20,6 +20,9 @@ class UserFactory(factory.django.DjangoModelFactory):
     user_type = "patient"
     preferred_language = "en"
     timezone = "Africa/Johannesburg"
+    phone = ""
+    # A number given here stands for one staff entered: verified, as the admin makes it.
+    phone_verified = factory.LazyAttribute(lambda user: bool(user.phone))
     password = factory.django.Password("long-test-password-1")
 
 

@@ -44,6 +44,7 @@ from notifications.models import (
     PushDevice,
     UserNotificationPreferences,
 )
+from notifications.policy.addresses import sms_reachable
 from notifications.policy.decisions import Action, may_name_medication, may_retry, retry_delay
 from notifications.policy.preferences import preferences_for
 from notifications.receipts.outcomes import record_push_results, record_unknown
@@ -94,6 +95,7 @@ CLAIMED_FIELDS = (
     "recipient__user_id",
     "recipient__user__email",
     "recipient__user__phone",
+    "recipient__user__phone_verified",
     "recipient__user__timezone",
     "recipient__user__is_active",
     "recipient__notification__notification_type",
@@ -123,8 +125,14 @@ def claim(delivery_ids: Iterable[int], now: datetime) -> list[Claimed]:
         .values_list(*CLAIMED_FIELDS)
     )
     return [
-        Claimed(pk, channel, Addressee(user_id, bool(email), bool(phone), tz, active), kind, prio)
-        for pk, channel, user_id, email, phone, tz, active, kind, prio in rows
+        Claimed(
+            pk,
+            channel,
+            Addressee(user_id, bool(email), sms_reachable(phone, verified), tz, active),
+            kind,
+            prio,
+        )
+        for pk, channel, user_id, email, phone, verified, tz, active, kind, prio in rows
     ]
 
 

@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from notifications.events import EVENTS
 from notifications.models import Notification, NotificationType, Priority
+from notifications.policy.addresses import sms_reachable
 from notifications.policy.preferences import user_id_filter
 from notifications.rendering.messages import english_copy
 from notifications.sending.fanout import (
@@ -208,8 +209,8 @@ def record_drafts(
         written = _insert_notifications(drafts, now, copies or EnglishCopies())
         user_ids = {d.user_id for d in drafts}
         users = {
-            pk: Addressee(pk, bool(email), bool(phone), tz, active)
-            for pk, email, phone, tz, active in get_user_model()
+            pk: Addressee(pk, bool(email), sms_reachable(phone, verified), tz, active)
+            for pk, email, phone, verified, tz, active in get_user_model()
             .objects.filter(**user_id_filter(user_ids, "pk"))
             .values_list(*USER_FIELDS)
             if pk in user_ids

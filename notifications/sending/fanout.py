@@ -24,6 +24,7 @@ from django.utils import timezone
 from medguard_backend.batch_writers import ReadAhead
 from notifications.delivery import outbox
 from notifications.models import Channel, Notification, PushDevice, UserNotificationPreferences
+from notifications.policy.addresses import sms_reachable
 from notifications.policy.decisions import Action, Decision, decide
 from notifications.policy.preferences import preferences_for, user_id_filter
 from notifications.sending.writes import (
@@ -43,7 +44,8 @@ if TYPE_CHECKING:
 
 ALL_CHANNELS: tuple[str, ...] = tuple(Channel.values)
 DUPLICATE = "duplicate"
-USER_FIELDS = ("id", "email", "phone", "timezone", "is_active")
+# An SMS address is a verified phone number (policy/addresses.py): both are read.
+USER_FIELDS = ("id", "email", "phone", "phone_verified", "timezone", "is_active")
 
 
 @dataclass
@@ -126,7 +128,13 @@ class Addressee(NamedTuple):
 
 
 def _addressee(user: User) -> Addressee:
-    return Addressee(user.pk, bool(user.email), bool(user.phone), user.timezone, user.is_active)
+    return Addressee(
+        user.pk,
+        bool(user.email),
+        sms_reachable(user.phone, user.phone_verified),
+        user.timezone,
+        user.is_active,
+    )
 
 
 def user_batches(users: Iterable[User] | QuerySet[User], size: int) -> Iterator[list[Addressee]]:
@@ -140,8 +148,8 @@ def user_batches(users: Iterable[User] | QuerySet[User], size: int) -> Iterator[
             if not rows:
                 return
             yield [
-                Addressee(pk, bool(email), bool(phone), tz, active)
-                for pk, email, phone, tz, active in rows
+                Addressee(pk, bool(email), sms_reachable(phone, verified), tz, active)
+                for pk, email, phone, verified, tz, active in rows
             ]
             last_pk = rows[-1][0]
     else:

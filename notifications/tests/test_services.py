@@ -203,7 +203,7 @@ def test_channel_and_category_opt_outs_are_respected_at_send() -> None:
     user = UserFactory()
     PreferencesFactory(user=user, email_notifications_enabled=False, sms_notifications_enabled=True)
     PushDeviceFactory(user=user)
-    user.phone = "082 123 4567"
+    user.set_phone("082 123 4567", verified=True)  # as staff set it
     user.save()
     muted = UserFactory()
     PreferencesFactory(user=muted, medication_reminders_enabled=False)
