@@ -121,11 +121,8 @@ def handle_reply(inbound: InboundSMS) -> str:
 
 
 def _verified_owner(users: Any) -> Any:
-    # The sign-in work adds ``phone_verified``; until a number is verified it may be
-    # anybody's, and a dose must not be recorded on a stranger's word.
-    field_names = {field.name for field in get_user_model()._meta.get_fields()}
-    if "phone_verified" not in field_names:
-        return None
+    # Until a number is verified it may be anybody's (mistyped, recycled): a dose must not
+    # be recorded on a stranger's word.
     return users.filter(phone_verified=True).order_by("pk").first()
 
 

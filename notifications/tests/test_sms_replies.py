@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.test import Client
 from django.utils import timezone
@@ -28,12 +27,6 @@ pytestmark = pytest.mark.django_db
 
 SECRET = "hook-secret-0123456789"
 NUMBER = "+27821234567"
-HAS_PHONE_VERIFIED = any(f.name == "phone_verified" for f in get_user_model()._meta.get_fields())
-needs_verification = pytest.mark.skipif(
-    not HAS_PHONE_VERIFIED,
-    reason="accounts.User.phone_verified arrives with the sign-in work; until then no number "
-    "counts as verified and replies never record a dose",
-)
 
 
 @pytest.fixture(autouse=True)
@@ -51,10 +44,8 @@ def gateway(settings, provider_server):
 
 
 def patient(*, verified: bool, language: str = "en"):
-    user = UserFactory(phone=NUMBER, preferred_language=language)
+    user = UserFactory(phone=NUMBER, preferred_language=language, phone_verified=verified)
     PreferencesFactory(user=user, sms_notifications_enabled=True)
-    if verified:
-        get_user_model().objects.filter(pk=user.pk).update(phone_verified=True)
     return user
 
 
@@ -96,7 +87,6 @@ def test_the_keyword_ignores_case_accents_and_punctuation(text, word):
     assert keyword(text) == word
 
 
-@needs_verification
 @pytest.mark.parametrize(
     ("text", "status"), [("GENEEM", "taken"), ("1", "taken"), ("skip", "skipped")]
 )
