@@ -23,6 +23,19 @@ ROOT = Path(__file__).resolve().parent
 ALL_QUEUES = ("celery", "notifications", "medications")
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _fresh_metrics() -> None:
+    """The run's metrics start from zero: files left by an earlier run's processes would
+    be added to this run's (prometheus-client's multiprocess mode keeps dead processes'
+    counts)."""
+    from django.conf import settings
+
+    folder = Path(settings.PROMETHEUS_MULTIPROC_DIR)
+    folder.mkdir(parents=True, exist_ok=True)
+    for stale in folder.glob("*.db"):
+        stale.unlink()
+
+
 @pytest.fixture(autouse=True)
 def _default_language() -> Iterator[None]:
     """Each test starts in the default language: a request handled by the test client
@@ -82,7 +95,8 @@ def start_worker(transactional_db: None, tmp_path: Path) -> Iterator[Callable[..
             )
         worker = WorkerProcess(hostname, process, log_path)
         workers.append(worker)
-        worker.wait_until_ready()
+        # A worker given a broker of its own (a test's private Redis) is pinged through it.
+        worker.wait_until_ready(own_broker="CELERY_BROKER_URL" in env)
         return worker
 
     yield start

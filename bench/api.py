@@ -46,7 +46,7 @@ USERS = 1_000
 RECIPIENTS = 1_000_000
 BENCH_USER_NOTIFICATIONS = 10_000
 PATH = "/api/notifications/?status=unread"
-REDIS_URL = "redis://127.0.0.1:6379/13"
+REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/13")
 SERVER_SETTINGS = "medguard_backend.settings.prod"
 TARGETS = {"p95_ms": 25.0, "requests_per_second": 250.0, "queries_per_request": 5}
 
@@ -146,6 +146,22 @@ def create_inbox() -> str:
     assert (total, mine) == (RECIPIENTS, BENCH_USER_NOTIFICATIONS), (total, mine)
     assert unread == BENCH_USER_NOTIFICATIONS // 2, unread
     return Token.objects.create(user_id=bench_user).key
+
+
+def existing_inbox() -> str | None:
+    """The bench user's token if a previous run's inbox is complete, for A/B runs."""
+    from django.db import DatabaseError
+    from rest_framework.authtoken.models import Token
+
+    from notifications.models import NotificationRecipient
+
+    try:
+        token = Token.objects.filter(user__username="bench0").first()
+        if token is None or NotificationRecipient.objects.count() != RECIPIENTS:
+            return None
+    except DatabaseError:  # a new database, not migrated yet
+        return None
+    return str(token.key)
 
 
 def queries_per_request(token: str) -> int:
@@ -369,6 +385,9 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=15)
     parser.add_argument("--connections", default="2,4,8", help="wrk runs, comma-separated")
     parser.add_argument("--profile", action="store_true", help="cProfile in-process instead")
+    parser.add_argument(
+        "--keep-data", action="store_true", help="reuse the inbox a previous run built"
+    )
     args = parser.parse_args()
     if not shutil.which("wrk") and not args.profile:
         raise SystemExit("wrk is needed: apt-get install wrk")
@@ -377,7 +396,7 @@ def main() -> None:
     from django.core.cache import cache
 
     started = time.perf_counter()
-    token = create_inbox()
+    token = (args.keep_data and existing_inbox()) or create_inbox()
     build_seconds = time.perf_counter() - started
     cache.clear()
     queries = queries_per_request(token)

@@ -13,6 +13,14 @@ app = Celery("medguard_backend")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
+# Every worker writes a heartbeat for the queues it consumes (/health/, /metrics).
+from medguard_backend.monitoring.worker_step import QueueHeartbeat  # noqa: E402
+
+app.steps["consumer"].add(QueueHeartbeat)
+# Signal handlers: request ids carried into tasks, delivery metrics after each batch.
+import medguard_backend.metrics.worker  # noqa: E402
+import medguard_backend.request_context  # noqa: E402, F401
+
 if Path(sys.argv[0]).name == "celery":
     # `celery -A medguard_backend ...` reads settings lazily and would bury a bad variable
     # in a long traceback; read them now and say in one line what is wrong.

@@ -3,11 +3,15 @@ from django.urls import include, path
 
 from accounts.views import home
 
-from .health import health
+from .health import health, live, ready
+from .metrics.views import metrics
 
 urlpatterns = [
     path("", home, name="home"),
     path("health/", health, name="health"),
+    path("health/live", live, name="health-live"),
+    path("health/ready", ready, name="health-ready"),
+    path("metrics", metrics, name="metrics"),
     # Ours first: allauth's own phone pages are not used (accounts/phones.py says why).
     path("accounts/", include("accounts.urls")),
     path("accounts/", include("allauth.account.urls")),

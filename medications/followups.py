@@ -14,8 +14,10 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from medguard_backend.row_inserts import RowInsert, insert_rows
 from notifications.services import NotificationDraft, NotificationService
 
+from .caregivers import told_to_caregiver
 from .due import DueSchedule
 from .models import CaregiverLink, Dose, DoseEscalation
 from .reminders import reminder_draft
@@ -86,13 +88,12 @@ def mark_missed(now: datetime.datetime) -> int:
 
 
 def missed_dose_draft(dose: Dose, link: CaregiverLink) -> NotificationDraft:
-    patient = dose.schedule.supply.patient
-    context: dict[str, Any] = {
-        "patient_name": patient.get_full_name() or patient.username,
-        "dose_time": dose.due_at,
-    }
-    if link.can_see_medication_details:
-        context["medication_name"] = str(dose.schedule.supply.medicine)
+    supply = dose.schedule.supply
+    context = told_to_caregiver(
+        supply.patient,
+        link,
+        {"dose_time": dose.due_at, "medication_name": str(supply.medicine)},
+    )
     return NotificationDraft(
         user_id=link.caregiver_id,
         event="missed_dose",
@@ -137,18 +138,16 @@ def escalate_missed(now: datetime.datetime) -> int:
         if not wanted:
             continue
         with transaction.atomic():
-            DoseEscalation.objects.bulk_create(
-                [
-                    DoseEscalation(dose=d, caregiver_id=link.caregiver_id, notified_at=now)
-                    for d, link in wanted
-                ],
-                ignore_conflicts=True,
-            )
-            # Only the escalations this run recorded are sent (a racing run sends the rest).
+            # Only the escalations this run recorded are sent (a racing run sends the rest):
+            # the rows the insert returns, not the rows stamped "now", which a run in the
+            # same instant would stamp too.
             mine = set(
-                DoseEscalation.objects.filter(
-                    dose__in=[d for d, _ in wanted], notified_at=now
-                ).values_list("dose_id", "caregiver_id")
+                insert_rows(
+                    RowInsert(DoseEscalation, ("dose", "caregiver"), notified_at=now),
+                    ({"dose_id": d.pk, "caregiver_id": link.caregiver_id} for d, link in wanted),
+                    unique=("dose_id", "caregiver_id"),
+                    returning=("dose_id", "caregiver_id"),
+                )
             )
             drafts = [
                 missed_dose_draft(d, link)

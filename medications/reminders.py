@@ -20,8 +20,6 @@ from django.db import transaction
 from django.utils import timezone
 
 from medguard_backend.batch_writers import BatchWriters
-from notifications.sending.drafts import EnglishCopies
-from notifications.sending.fanout import DecisionCache
 from notifications.services import NotificationDraft, NotificationService
 
 from .dose_writes import create_doses
@@ -81,8 +79,6 @@ def remind_batch(
     batch: Sequence[DueSchedule],
     now: datetime.datetime,
     summary: ReminderSummary,
-    decisions: DecisionCache,
-    copies: EnglishCopies,
 ) -> None:
     """Create the doses of one batch and remind the ones this run created, atomically."""
     with transaction.atomic():
@@ -114,13 +110,12 @@ def remind_due(
     SLOT_TASK_HEAD_START (the dispatcher uses it so that it does not race the 08:00 task).
     """
     summary = ReminderSummary()
-    decisions, copies = DecisionCache(now), EnglishCopies()
     held_offset = (
         now.astimezone(ZoneInfo(hold_back_slots_in)).utcoffset() if hold_back_slots_in else None
     )
 
     def write(batch: list[DueSchedule]) -> None:
-        remind_batch(batch, now, summary, decisions, copies)
+        remind_batch(batch, now, summary)
 
     with BatchWriters(write) as writers:
         for tz in patient_time_zones():
@@ -197,7 +192,7 @@ def remind_schedule_now(schedule_id: int, now: datetime.datetime | None = None) 
         instructions=schedule.supply.instructions,
     )
     summary = ReminderSummary()
-    remind_batch([due], now, summary, DecisionCache(now), EnglishCopies())
+    remind_batch([due], now, summary)
     dose = Dose.objects.get(schedule_id=schedule.pk, due_at=due.due_at)
     answer |= {"dose_id": dose.pk, "due_at": due.due_at.isoformat()}
     if summary.reminded:

@@ -29,6 +29,7 @@ from django.utils import timezone
 from notifications.models import Notification
 from notifications.services import NotificationDraft, NotificationService
 
+from .caregivers import told_to_caregiver
 from .forecast import average_daily_use, days_of_supply, is_low, run_out_date
 from .models import CaregiverLink, Schedule, Supply
 
@@ -138,9 +139,7 @@ def with_caregivers(alerts: list[SupplyAlert]) -> list[SupplyAlert]:
     for alert in alerts:
         expanded.append(alert)
         for link in links.get(alert.user.pk, ()):
-            context = {**alert.context, "patient_name": str(alert.user)}
-            if not link.can_see_medication_details:
-                context.pop("medication_name", None)
+            context = told_to_caregiver(alert.user, link, alert.context)
             expanded.append(
                 SupplyAlert(
                     user=link.caregiver,

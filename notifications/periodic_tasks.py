@@ -136,6 +136,12 @@ PERIODIC_TASKS: tuple[PeriodicTaskSpec, ...] = (
         "Every five minutes: recounts the staff dashboard's open days (deliveries, "
         "responses, doses) from a primary-key range, so the dashboard reads rollups only.",
     ),
+    PeriodicTaskSpec(
+        "Beat Heartbeat",
+        "medguard_backend.monitoring.tasks.record_beat_heartbeat",
+        Every(30),
+        "Every 30 seconds: records that beat is ticking, for /health/ and /metrics.",
+    ),
 )
 
 

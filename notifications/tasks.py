@@ -2,6 +2,8 @@
 
 Arguments are ids and plain values only — never model objects, never health details.
 Every task is safe to run twice: deliveries are claimed with a conditional update.
+The sending tasks are fire-and-forget (``ignore_result``): publishing them never touches the
+result store, so a Redis outage cannot hold up the request or the beat that publishes them.
 """
 
 from __future__ import annotations
@@ -9,9 +11,15 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 
-from celery import shared_task
+from celery import Task, shared_task
 
 from notifications.delivery import digests, dispatch, outbox
+from notifications.delivery.dispatch import ClaimReleased
+
+# A send task that failed on a database or broker error has released its claim; it is tried
+# again this many times, after short pauses (seconds, by retry number), before the outbox
+# sweeper takes over. Short: a reminder must not wait for the next sweep behind a blip.
+RETRY_PAUSES = (2, 5, 15)
 
 
 @shared_task
@@ -20,19 +28,31 @@ def ping() -> dict[str, object]:
     return {"queue": "notifications", "pid": os.getpid()}
 
 
-@shared_task
-def send_deliveries(delivery_ids: Sequence[int]) -> dict[str, object]:
+def _pause(retries: int) -> float:
+    return RETRY_PAUSES[min(retries, len(RETRY_PAUSES) - 1)]
+
+
+@shared_task(bind=True, ignore_result=True, max_retries=len(RETRY_PAUSES))
+def send_deliveries(self: Task, delivery_ids: Sequence[int]) -> dict[str, object]:
     """Claim and send a batch of deliveries (those still pending and due)."""
-    return dispatch.send_deliveries(list(delivery_ids)).as_dict()
+    pause = _pause(self.request.retries)
+    try:
+        return dispatch.send_deliveries(list(delivery_ids), retry_in=pause).as_dict()
+    except ClaimReleased as released:
+        raise self.retry(exc=released, countdown=pause + 0.5) from released
 
 
-@shared_task
-def send_email_digests(user_ids: Sequence[int]) -> dict[str, object]:
+@shared_task(bind=True, ignore_result=True, max_retries=len(RETRY_PAUSES))
+def send_email_digests(self: Task, user_ids: Sequence[int]) -> dict[str, object]:
     """Send each user's due digest email: one message gathering their deferred emails."""
-    return digests.send_email_digests(list(user_ids)).as_dict()
+    pause = _pause(self.request.retries)
+    try:
+        return digests.send_email_digests(list(user_ids), retry_in=pause).as_dict()
+    except ClaimReleased as released:
+        raise self.retry(exc=released, countdown=pause + 0.5) from released
 
 
-@shared_task
+@shared_task(ignore_result=True)
 def sweep_outbox() -> dict[str, int]:
     """Publish due deliveries (deferred, retrying, or whose message was lost) and reclaim
     ones stuck with a dead worker. Runs every minute from beat."""

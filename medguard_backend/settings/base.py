@@ -22,6 +22,8 @@ from .env import (
     url_value,
 )
 from .env import time_zone as time_zone_setting
+from .operations import *  # noqa: F403 - metrics, heartbeats, log format
+from .operations import LOG_FORMAT
 
 SECRET_KEY = env.str("SECRET_KEY", default="django-insecure-dev-only-change-me")
 DEBUG = False
@@ -49,9 +51,14 @@ INSTALLED_APPS = [
     "medications",
     "clinic",
     "demo",
+    "medguard_backend.monitoring",
 ]
 
 MIDDLEWARE = [
+    # First, so that the request id is set for everything after and the time measured
+    # is the whole answer.
+    "medguard_backend.request_context.RequestIdMiddleware",
+    "medguard_backend.metrics.http.RequestLatencyMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -64,6 +71,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    # A dropped database connection: 503 with Retry-After (a read is retried once), not 500.
+    "medguard_backend.database_errors.TransientDatabaseErrorMiddleware",
 ]
 
 TEST_RUNNER = "medguard_backend.test_runner.PytestTestRunner"
@@ -237,6 +246,10 @@ if is_set("CELERY_BROKER_URL"):
     )
 else:
     CELERY_BROKER_URL = "filesystem://localhost/"
+if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
+    # kombu's Redis transport with a patch that keeps a worker alive across Redis restarts
+    # (an AttributeError killed it about once in ninety): see medguard_backend/broker.py.
+    CELERY_BROKER_TRANSPORT = "medguard_backend.broker:Transport"
 CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default="django-db")
 
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
@@ -246,7 +259,11 @@ CELERY_TASK_ROUTES = {
 }
 # A worker started without -Q (as the seed starts it) consumes every queue listed here.
 CELERY_TASK_DEFAULT_QUEUE = "celery"
-CELERY_TASK_QUEUES = (Queue("celery"), Queue("notifications"), Queue("medications"))
+CELERY_TASK_QUEUES: tuple[Queue, ...] = (
+    Queue("celery"),
+    Queue("notifications"),
+    Queue("medications"),
+)
 
 # Beat's crontabs are South African wall-clock times (08:00 reminders are 08:00 SAST).
 CELERY_TIMEZONE = TIME_ZONE
@@ -270,25 +287,62 @@ CELERY_TASK_TIME_LIMIT = int_value("CELERY_TASK_TIME_LIMIT", 300, minimum=1)
 # than the longest task (the hard limit above) or a running task is handed out twice.
 CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {
     "visibility_timeout": 3600,
-    "socket_connect_timeout": 5,
+    "socket_connect_timeout": 1,
     "socket_timeout": 10,
 }
 if CELERY_BROKER_URL.startswith("filesystem://"):
     # The folder is polled; a second keeps hand-offs prompt at negligible cost.
     CELERY_BROKER_TRANSPORT_OPTIONS |= filesystem_broker_options(VAR_DIR / "broker", 1)
+if CELERY_BROKER_URL.startswith(("amqp://", "pyamqp://")):
+    # RabbitMQ (deploy/README.md says when to choose it). Its reliability rests on other
+    # mechanisms than Redis's, so the Redis-only choices above are replaced:
+    # - No visibility timeout: an unacknowledged message goes back to its queue when the
+    #   worker's channel closes (a crash, a lost connection), never while the task runs.
+    #   RabbitMQ's own consumer_timeout (30 min by default) must stay above the task hard
+    #   limit (5 min), or a long task's channel would be closed under it.
+    # - Quorum queues: replicated (Raft) and written to disk before they are confirmed, so
+    #   a broker node lost does not lose queued work. They cannot take a per-channel
+    #   prefetch, which Celery detects and handles; our tasks use no ETA/countdown.
+    # - Publisher confirms: apply_async returns once the broker has the message, so the
+    #   on-commit publish that marks deliveries enqueued does not mark a message lost in
+    #   flight (the sweeper would re-publish it later, but only after the re-enqueue delay).
+    # - A task running when the connection drops is cancelled: its message is redelivered
+    #   anyway, and our tasks are idempotent, so finishing it too would only be duplicate
+    #   work.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"confirm_publish": True}
+    CELERY_TASK_QUEUES = tuple(
+        Queue(queue.name, queue_arguments={"x-queue-type": "quorum"})
+        for queue in CELERY_TASK_QUEUES
+    )
+    CELERY_TASK_DEFAULT_QUEUE_TYPE = "quorum"
+    CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
 # Workers and beat wait for a broker that starts after them instead of exiting.
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_CONNECTION_MAX_RETRIES = None
-# Publishing from a web request gives up quickly when the broker is down: the work is
-# already recorded in the database (the outbox) and the sweeper enqueues it later, so a
-# broker outage must not make a page hang.
-CELERY_BROKER_CONNECTION_TIMEOUT = 3
+# Publishing (from a web request, from beat) gives up within about a second when the broker
+# or the result store is down: the work is already recorded in the database (the outbox)
+# and the sweeper publishes it later, so an outage must not make a page or beat hang. Each
+# publish retries once at once (kombu reconnects), whether the process is warm or cold.
+CELERY_BROKER_CONNECTION_TIMEOUT = 1
 CELERY_TASK_PUBLISH_RETRY_POLICY = {
-    "max_retries": 2,
+    "max_retries": 1,
     "interval_start": 0,
-    "interval_step": 0.5,
-    "interval_max": 1,
+    "interval_step": 0.2,
+    "interval_max": 0.2,
 }
+# A Redis result store retried 20 times (~19 s) before each publish of a task whose result
+# is kept (it subscribes to the result first). Fire-and-forget tasks keep no result
+# (ignore_result, notifications/tasks.py); for the others, give up as quickly.
+CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {
+    "retry_policy": {
+        "max_retries": 1,
+        "interval_start": 0,
+        "interval_step": 0.2,
+        "interval_max": 0.2,
+    }
+}
+CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = 1
+CELERY_RESULT_BACKEND_ALWAYS_RETRY = False
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
@@ -474,3 +528,8 @@ LOGGING: dict[str, object] = {
         "httpcore": {"level": "WARNING"},
     },
 }
+if LOG_FORMAT == "json":
+    # Every handler (console, and the file in prod) writes one JSON object per line.
+    LOGGING["formatters"]["standard"] = {  # type: ignore[index]
+        "()": "medguard_backend.structured_logs.JsonFormatter"
+    }

@@ -23,8 +23,9 @@ DEBUG = False
 # TLS ends at the load balancer, which says so in this header.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = bool_value("SECURE_SSL_REDIRECT", True)
-# /health/ is polled over plain HTTP by the load balancer inside the network.
-SECURE_REDIRECT_EXEMPT = [r"^health/$"]
+# /health/ (and /health/live, /health/ready) is polled over plain HTTP by the load
+# balancer and the orchestrator inside the network, /metrics by Prometheus.
+SECURE_REDIRECT_EXEMPT = [r"^health/", r"^metrics$"]
 SECURE_HSTS_SECONDS = int_value("SECURE_HSTS_SECONDS", 60 * 60 * 24 * 365)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 SECURE_HSTS_PRELOAD = True

@@ -2,8 +2,15 @@
 broker by default; PostgreSQL and Redis in CI's second run), kept apart from a running
 development instance."""
 
+import os
+
 from .base import *  # noqa: F403
-from .base import CELERY_BROKER_TRANSPORT_OPTIONS, CELERY_BROKER_URL, DATABASES
+from .base import (
+    CELERY_BROKER_TRANSPORT_OPTIONS,
+    CELERY_BROKER_URL,
+    DATABASES,
+    PROMETHEUS_MULTIPROC_DIR,
+)
 from .env import VAR_DIR, env, filesystem_broker_options
 
 SECRET_KEY = "test-only-secret-key-not-for-production-0123456789abcdef"  # noqa: S105
@@ -25,3 +32,9 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
     CELERY_BROKER_TRANSPORT_OPTIONS |= filesystem_broker_options(VAR_DIR / "test-broker", 0.2)
 
 MEDGUARD_ALLOW_DEMO_DATA = True
+
+# Metrics of the test run's processes (the tests and the workers they start) apart from a
+# development instance's; conftest.py empties the folder when a run starts.
+if str(VAR_DIR / "metrics") == PROMETHEUS_MULTIPROC_DIR:
+    PROMETHEUS_MULTIPROC_DIR = str(VAR_DIR / f"test-metrics{_suffix}")
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = PROMETHEUS_MULTIPROC_DIR

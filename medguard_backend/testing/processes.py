@@ -50,12 +50,21 @@ class WorkerProcess:
     log_path: Path
     stopped: bool = field(default=False)
 
-    def wait_until_ready(self, timeout: float = 60) -> None:
+    def wait_until_ready(self, timeout: float = 60, own_broker: bool = False) -> None:
+        """Ping the worker through the configured broker; a worker on a broker of its own
+        (``own_broker``) is ready when its log says so: Celery publishes a ping through the
+        app's broker whatever connection it is given."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(f"worker exited early:\n{self.log()}")
-            if celery_app.control.ping(destination=[self.hostname], timeout=0.5):
+            if own_broker:
+                if f"{self.hostname} ready." in self.log():
+                    return
+                time.sleep(0.2)
+            # Up to 2 s for the answer (a loaded machine may take longer than 0.5 s, and a
+            # worker that answers slowly is still ready); the first answer ends the wait.
+            elif celery_app.control.ping(destination=[self.hostname], timeout=2, limit=1):
                 return
         raise TimeoutError(f"worker {self.hostname} not ready after {timeout}s:\n{self.log()}")
 

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from celery.exceptions import TimeoutError as CeleryTimeoutError
 from django.conf import settings
 
 from medguard_backend.celery import app
+from medguard_backend.testing.processes import run_manage
 from medications.tasks import ping as medications_ping
 from notifications.tasks import ping as notifications_ping
 
@@ -47,8 +50,39 @@ def test_reliability_settings_are_chosen() -> None:
     assert conf.broker_connection_retry_on_startup is True
     assert conf.timezone == "Africa/Johannesburg"
     assert conf.task_soft_time_limit < conf.task_time_limit
-    # Redis must not hand a running task to a second worker.
-    assert conf.broker_transport_options["visibility_timeout"] > conf.task_time_limit
+
+
+def celery_conf_for_broker(url: str) -> dict[str, object]:
+    """The Celery configuration a process started with this broker URL gets."""
+    code = (
+        "import json\n"
+        "from medguard_backend.celery import app\n"
+        "c = app.conf\n"
+        "print(json.dumps({'transport_options': c.broker_transport_options,"
+        " 'time_limit': c.task_time_limit, 'default_queue_type': c.task_default_queue_type,"
+        " 'cancel_on_connection_loss': c.worker_cancel_long_running_tasks_on_connection_loss,"
+        " 'queues': {q.name: q.queue_arguments for q in c.task_queues}}))\n"
+    )
+    done = run_manage("shell", "--no-imports", "-c", code, CELERY_BROKER_URL=url)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def test_on_redis_a_running_task_is_not_handed_to_a_second_worker() -> None:
+    conf = celery_conf_for_broker("redis://127.0.0.1:6379/0")
+
+    assert conf["transport_options"]["visibility_timeout"] > conf["time_limit"]  # type: ignore[index]
+    assert conf["queues"] == {"celery": None, "notifications": None, "medications": None}
+
+
+def test_on_rabbitmq_the_three_queues_are_quorum_queues_with_publisher_confirms() -> None:
+    conf = celery_conf_for_broker("amqp://guest:guest@127.0.0.1:5672/medguard")
+
+    quorum = {"x-queue-type": "quorum"}
+    assert conf["queues"] == {"celery": quorum, "notifications": quorum, "medications": quorum}
+    assert conf["transport_options"] == {"confirm_publish": True}  # and no visibility timeout
+    assert conf["default_queue_type"] == "quorum"
+    assert conf["cancel_on_connection_loss"] is True
 
 
 @pytest.mark.worker

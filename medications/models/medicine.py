@@ -8,6 +8,8 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from medications.units import Unit
+
 
 class Medicine(models.Model):
     """A medicine as a pharmacist names it: name, strength and form."""
@@ -59,7 +61,7 @@ class Supply(models.Model):
         default=Decimal(0),
         validators=[MinValueValidator(Decimal(0))],
     )
-    unit = models.CharField(_("unit"), max_length=30, default="tablets")
+    unit = models.CharField(_("unit"), max_length=30, choices=Unit.choices, default=Unit.TABLETS)
     expiry_date = models.DateField(_("expiry date"), null=True, blank=True)
     # The seed's "5-day warning": stock and expiry alerts this many days ahead.
     warning_days = models.PositiveSmallIntegerField(

@@ -1,28 +1,29 @@
-"""Sending claimed deliveries: DESIGN.md's step 3, 5 and 6, in the worker.
+"""Sending claimed deliveries: DESIGN.md's steps 3, 5 and 6, in the worker.
 
-A batch is claimed with one conditional update (only rows still pending and due), so two
-workers given the same ids — a redelivered message, a sweep racing the on-commit hook —
-never send one delivery twice. Preferences are read again here, because they may have
-changed while the task waited. Each external send is recorded as it finishes: a worker
-killed mid-batch leaves finished sends marked sent and at most the one in flight to be
-reclaimed.
+Claim (``claims.py``), decide again with the preferences as they are now (they may have
+changed while the task waited), then send each message and record its outcome
+(``outcomes.py``): the attempt is committed as ``started`` before the provider is called,
+and its outcome commits together with the delivery's new state. A task that cannot go on
+(a database or broker error, the soft time limit) hands its claim back at once
+(``claims.release``) and raises ``ClaimReleased`` so the task is retried shortly.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
-from typing import NamedTuple
+from datetime import datetime
 
 from celery.exceptions import SoftTimeLimitExceeded
-from django.conf import settings
 from django.core.cache import cache
-from django.db.models import F
+from django.db import InterfaceError, OperationalError
 from django.utils import timezone
+from kombu.exceptions import OperationalError as BrokerError
 
 from notifications.channels import (
     OutcomeUnknown,
@@ -32,213 +33,254 @@ from notifications.channels import (
     TransportError,
     get_transport,
 )
-from notifications.delivery import provider_batches
-from notifications.delivery.sms_budget import hold_over_budget
+from notifications.delivery import claims, outcomes, provider_batches
+from notifications.delivery.claims import Accepted, Claimed
+from notifications.delivery.faults import fault_point
+from notifications.delivery.outcomes import DispatchSummary
 from notifications.inbox.states import unread_count_cache_key
-from notifications.models import (
-    AttemptOutcome,
-    Channel,
-    Delivery,
-    DeliveryAttempt,
-    DeliveryStatus,
-    PushDevice,
-    UserNotificationPreferences,
-)
-from notifications.policy.addresses import sms_reachable
-from notifications.policy.decisions import Action, may_name_medication, may_retry, retry_delay
+from notifications.models import Channel, Delivery, PushDevice, UserNotificationPreferences
+from notifications.policy.decision_cache import DecisionCache
+from notifications.policy.decisions import Action, SkipReason, may_name_medication
 from notifications.policy.preferences import preferences_for
-from notifications.receipts.outcomes import record_push_results, record_unknown
+from notifications.receipts.outcomes import record_unknown
 from notifications.rendering.messages import TemplateOverrides, render_message
-from notifications.sending.fanout import Addressed, Addressee, DecisionCache
+
+__all__ = ["ClaimReleased", "DispatchSummary", "send_deliveries"]
 
 logger = logging.getLogger(__name__)
 
+# What makes a task give its claim back and retry: the database or the broker failing
+# under it (a dropped connection, a failover, "database is locked"). A bug (any other
+# error) leaves its claim to the sweeper's stuck timeout rather than retrying in a loop.
+TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (OperationalError, InterfaceError, BrokerError)
+
+
+class ClaimReleased(Exception):
+    """The task failed and handed its claim back; retry it in ``retry_in`` seconds."""
+
+    def __init__(
+        self, cause: str, retry_in: float = 0, summary: DispatchSummary | None = None
+    ) -> None:
+        # Only ``cause`` in args, so the exception pickles (Celery's retry carries it).
+        super().__init__(cause)
+        self.retry_in = retry_in
+        self.summary = summary or DispatchSummary()
+
+    def __str__(self) -> str:
+        return f"claim released after {self.args[0]}; retry in {self.retry_in:.0f}s"
+
 
 @dataclass
-class DispatchSummary:
-    claimed: int = 0
-    sent: int = 0
-    deferred: int = 0
-    skipped: int = 0
-    retrying: int = 0
-    failed: int = 0
-    released: int = 0
-    by_channel: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+class InFlight:
+    """What this task holds: its claim token, and the messages a provider accepted whose
+    outcome is not committed yet (what a failure handler must record, not resend)."""
 
-    def as_dict(self) -> dict[str, object]:
-        return {
-            "claimed": self.claimed,
-            "sent": self.sent,
-            "deferred": self.deferred,
-            "skipped": self.skipped,
-            "retrying": self.retrying,
-            "failed": self.failed,
-            "released": self.released,
-            "sent_by_channel": dict(self.by_channel),
-        }
+    token: uuid.UUID = field(default_factory=uuid.uuid4)
+    accepted: dict[int, Accepted] = field(default_factory=dict)
 
 
-class Claimed(NamedTuple):
-    """What deciding about a claimed delivery needs, read as a tuple: building three model
-    instances per delivery would cost more than sending an in-app one."""
-
-    id: int
-    channel: str
-    user: Addressee
-    notification_type: str
-    priority: str
-
-
-CLAIMED_FIELDS = (
-    "id",
-    "channel",
-    "recipient__user_id",
-    "recipient__user__email",
-    "recipient__user__phone",
-    "recipient__user__phone_verified",
-    "recipient__user__timezone",
-    "recipient__user__is_active",
-    "recipient__notification__notification_type",
-    "recipient__notification__priority",
-)
-
-
-def claim(delivery_ids: Iterable[int], now: datetime) -> list[Claimed]:
-    """Take the deliveries among ``delivery_ids`` that are still pending and due."""
-    token = uuid.uuid4()
-    claimed = Delivery.objects.filter(
-        id__in=list(delivery_ids),
-        status=DeliveryStatus.PENDING,
-        not_before__lte=now,
-        digest=False,
-    ).update(
-        status=DeliveryStatus.SENDING,
-        claim_token=token,
-        claimed_at=now,
-        attempts=F("attempts") + 1,
-    )
-    if not claimed:
-        return []
-    rows = (
-        Delivery.objects.filter(claim_token=token, status=DeliveryStatus.SENDING)
-        .order_by("id")
-        .values_list(*CLAIMED_FIELDS)
-    )
-    return [
-        Claimed(
-            pk,
-            channel,
-            Addressee(user_id, bool(email), sms_reachable(phone, verified), tz, active),
-            kind,
-            prio,
-        )
-        for pk, channel, user_id, email, phone, verified, tz, active, kind, prio in rows
-    ]
-
-
-def send_deliveries(delivery_ids: Sequence[int]) -> DispatchSummary:
+def send_deliveries(delivery_ids: Sequence[int], *, retry_in: float = 5) -> DispatchSummary:
+    """Claim and send those of ``delivery_ids`` still pending and due. On a transient
+    error the claim is released (due again in ``retry_in`` seconds) and ``ClaimReleased``
+    raised."""
     now = timezone.now()
     summary = DispatchSummary()
-    claimed = claim(delivery_ids, now)
-    summary.claimed = len(claimed)
-    if not claimed:
-        return summary
-    try:
-        _send_claimed(claimed, now, summary)
-    except SoftTimeLimitExceeded:
-        # Out of time: hand back what this task has not started, so the sweeper can give
-        # it to another worker at once rather than after the stuck-claim timeout.
-        summary.released = release([c.id for c in claimed])
-        logger.warning("send_deliveries ran out of time; released %d", summary.released)
+    flight = InFlight()
+    with released_on_failure("send_deliveries", flight, summary, retry_in):
+        due = Delivery.objects.filter(id__in=list(delivery_ids), digest=False)
+        claimed = claims.claim(flight.token, due, now)
+        summary.claimed = len(claimed)
+        if claimed:
+            _send_claimed(claimed, now, summary, flight)
+    if summary.claimed:
+        logger.info(
+            "send_deliveries: claimed %d, sent %d, deferred %d, skipped %d, retrying %d,"
+            " failed %d; longest accept-to-commit window %.1f ms",
+            summary.claimed,
+            summary.sent,
+            summary.deferred,
+            summary.skipped,
+            summary.retrying,
+            summary.failed,
+            summary.longest_window_ms,
+        )
     return summary
 
 
-def release(delivery_ids: Sequence[int]) -> int:
-    return Delivery.objects.filter(id__in=delivery_ids, status=DeliveryStatus.SENDING).update(
-        status=DeliveryStatus.PENDING,
-        claim_token=None,
-        claimed_at=None,
-        enqueued_at=None,
-        attempts=F("attempts") - 1,
-    )
+@contextmanager
+def released_on_failure(
+    task: str, flight: InFlight, summary: DispatchSummary, retry_in: float
+) -> Iterator[None]:
+    """Give the claim back when the task cannot go on: out of time (due again at once, for
+    another worker), or a database or broker error (due again in ``retry_in`` seconds, and
+    ``ClaimReleased`` raised for the task to be retried then)."""
+    try:
+        yield
+    except SoftTimeLimitExceeded:
+        summary.released = claims.release(
+            flight.token, flight.accepted, reason="task ran out of time", retry_in=0
+        ).returned
+    except TRANSIENT_ERRORS as error:
+        cause = type(error).__name__
+        logger.warning("%s failed (%s); releasing its claim", task, cause)
+        summary.released = claims.release(
+            flight.token, flight.accepted, reason=f"task failed: {cause}", retry_in=retry_in
+        ).returned
+        raise ClaimReleased(cause, retry_in, summary) from error
 
 
-def _send_claimed(claimed: list[Claimed], now: datetime, summary: DispatchSummary) -> None:
-    preferences = preferences_for({c.user.id for c in claimed})
-    targets = _push_targets(c.user.id for c in claimed if c.channel == Channel.PUSH)
+def decide_claimed(
+    claimed: Sequence[Claimed],
+    now: datetime,
+    token: uuid.UUID,
+    preferences: dict[int, UserNotificationPreferences],
+    has_push: set[int],
+    summary: DispatchSummary,
+    *,
+    digest_due: bool = False,
+) -> dict[str, list[Claimed]]:
+    """Decide each claimed delivery again with today's preferences; record the skips and
+    deferrals (one update per distinct outcome, not per delivery) and return the rest by
+    channel. ``digest_due``: these are digest deliveries whose digest time has come."""
     decide_for = DecisionCache(now)
-
-    to_send: dict[str, list[int]] = defaultdict(list)
+    skipped: dict[str, list[int]] = defaultdict(list)
+    deferred: dict[tuple[datetime, bool], list[int]] = defaultdict(list)
+    to_send: dict[str, list[Claimed]] = defaultdict(list)
     for item in claimed:
+        if not item.user.is_active:
+            skipped[SkipReason.USER_INACTIVE].append(item.id)
+            continue
         has_address = {
             Channel.IN_APP: True,
             Channel.EMAIL: item.user.has_email,
             Channel.SMS: item.user.has_phone,
-            Channel.PUSH: bool(targets.get(item.user.id)),
+            Channel.PUSH: item.user.id in has_push,
         }[Channel(item.channel)]
-        pair = Addressed(0, item.notification_type, item.priority, now, item.user)
-        decision = decide_for(pair, preferences[item.user.id], item.channel, has_address)
-        if decision.action is Action.SKIP or not item.user.is_active:
-            reason = decision.reason if decision.action is Action.SKIP else "user_inactive"
-            finish(item.id, DeliveryStatus.SKIPPED, error=reason)
-            summary.skipped += 1
+        decision = decide_for(
+            item.notification_type,
+            item.priority,
+            item.user,
+            preferences[item.user.id],
+            item.channel,
+            has_address,
+            digest_due=digest_due,
+        )
+        if decision.action is Action.SKIP:
+            skipped[decision.reason].append(item.id)
         elif decision.action is Action.DEFER:
-            Delivery.objects.filter(pk=item.id).update(
-                status=DeliveryStatus.PENDING,
-                not_before=decision.not_before,
-                digest=decision.digest,
-                claim_token=None,
-                claimed_at=None,
-                enqueued_at=None,
-                attempts=F("attempts") - 1,
-            )
-            summary.deferred += 1
+            deferred[(decision.not_before, decision.digest)].append(item.id)
         else:
-            to_send[item.channel].append(item.id)
+            to_send[item.channel].append(item)
+    for reason, ids in skipped.items():
+        summary.skipped += outcomes.skip(token, ids, reason)
+    for (not_before, digest), ids in deferred.items():
+        summary.deferred += outcomes.defer(token, ids, not_before, digest)
+    return to_send
+
+
+def _send_claimed(
+    claimed: list[Claimed], now: datetime, summary: DispatchSummary, flight: InFlight
+) -> None:
+    preferences = preferences_for({c.user.id for c in claimed})
+    targets = _push_targets(c.user.id for c in claimed if c.channel == Channel.PUSH)
+    to_send = decide_claimed(claimed, now, flight.token, preferences, set(targets), summary)
 
     in_app = to_send.pop(Channel.IN_APP, [])
     if in_app:
-        _complete_in_app(in_app, [c.user.id for c in claimed if c.channel == Channel.IN_APP], now)
-        summary.sent += len(in_app)
-        summary.by_channel[Channel.IN_APP] += len(in_app)
+        completed = outcomes.complete_without_provider(flight.token, [c.id for c in in_app], now)
+        # Clients see the new message at once rather than when the cached badge expires.
+        cache.delete_many(
+            [unread_count_cache_key(user_id) for user_id in {c.user.id for c in in_app}]
+        )
+        summary.sent += completed
+        summary.by_channel[Channel.IN_APP] += completed
     if not to_send:
         return
 
     deliveries = {
         d.pk: d
         for d in Delivery.objects.filter(
-            id__in=[i for ids in to_send.values() for i in ids]
+            id__in=[c.id for items in to_send.values() for c in items]
         ).select_related("recipient__notification", "recipient__user")
     }
     overrides = TemplateOverrides.load(
         {d.recipient.notification.event for d in deliveries.values()}
     )
-    for channel, ids in to_send.items():
+    for channel, items in to_send.items():
         if channel == Channel.SMS:
-            ids = hold_over_budget(ids, deliveries, summary)
+            items = provider_batches.hold_over_budget(flight.token, items, summary)
         with get_transport(channel) as transport:
             if channel in provider_batches.BATCHED_CHANNELS:
                 provider_batches.send_batch(
                     transport,
-                    [deliveries[i] for i in ids],
+                    [deliveries[item.id] for item in items],
                     lambda d: _message(d, preferences[d.recipient.user_id], targets, overrides),
                     summary,
+                    flight,
                 )
                 continue
-            for delivery_id in ids:
-                delivery = deliveries[delivery_id]
-                prefs = preferences[delivery.recipient.user_id]
-                message = _message(delivery, prefs, targets, overrides)
-                _send_one(transport, delivery, message, summary)
+            for item in items:
+                delivery = deliveries[item.id]
+                message = _message(delivery, preferences[item.user.id], targets, overrides)
+                send_one(transport, [delivery], message, summary, flight)
 
 
-def _complete_in_app(delivery_ids: list[int], user_ids: list[int], now: datetime) -> None:
-    """The in-app copy is already visible (the recipient row); completing its delivery
-    only records it and drops the cached unread badge count so clients see it at once."""
-    Delivery.objects.filter(pk__in=delivery_ids).update(
-        status=DeliveryStatus.SENT, sent_at=now, claim_token=None, last_error=""
+def send_one(
+    transport: Transport,
+    deliveries: Sequence[Delivery],
+    message: OutgoingMessage,
+    summary: DispatchSummary,
+    flight: InFlight,
+) -> None:
+    """Send one message standing for ``deliveries`` (one, or a digest's several) and record
+    the outcome: the exactly-once core of the pipeline."""
+    ids = [d.pk for d in deliveries]
+    attempt_ids = outcomes.start_attempts([(d.pk, d.attempts) for d in deliveries])
+    fault_point("before_send")
+    try:
+        receipt = transport.send(message)
+    except OutcomeUnknown as error:
+        record_unknown(ids[0], attempt_ids[0], error, token=flight.token)
+        return
+    except TransportError as error:
+        reason, permanent = error.reason, error.permanent
+    except SoftTimeLimitExceeded:
+        raise
+    except Exception as error:
+        # A bug or an unexpected provider answer: counted as a temporary failure so it is
+        # retried (and ends as "failed" with the reason), never silently dropped.
+        logger.exception("delivery %d: unexpected error while sending", ids[0])
+        reason, permanent = f"unexpected error: {type(error).__name__}", False
+    else:
+        # From here until record_sent commits, a crash resends this message (with the same
+        # idempotency key; for email the Message-ID): the one duplicate window left, two
+        # UPDATEs and a COMMIT long (README, "Exactly once": median 11 ms on PostgreSQL
+        # here). A database error is no crash: the failure handler records what is noted
+        # here as sent.
+        accepted_at = time.perf_counter()
+        flight.accepted[ids[0]] = Accepted(tuple(attempt_ids), receipt.provider_message_id)
+        fault_point("after_send")
+        outcomes.record_sent(
+            flight.token, ids, attempt_ids, receipt.provider_message_id, receipt.provider
+        )
+        window_ms = (time.perf_counter() - accepted_at) * 1000
+        summary.longest_window_ms = max(summary.longest_window_ms, window_ms)
+        del flight.accepted[ids[0]]
+        fault_point("after_commit")
+        if receipt.dead_device_ids:
+            PushDevice.objects.filter(pk__in=receipt.dead_device_ids).update(active=False)
+        summary.sent += len(ids)
+        summary.by_channel[message.channel] += len(ids)
+        return
+    outcomes.record_failure(
+        flight.token,
+        [(d.pk, d.attempts) for d in deliveries],
+        attempt_ids,
+        reason,
+        permanent=permanent,
+        channel=message.channel,
+        summary=summary,
     )
-    cache.delete_many([unread_count_cache_key(user_id) for user_id in set(user_ids)])
 
 
 def _push_targets(user_ids: Iterable[int]) -> dict[int, tuple[PushTarget, ...]]:
@@ -289,110 +331,4 @@ def _message(
         subject=rendered.push_title,
         text=rendered.push_body,
         push_targets=targets.get(user.pk, ()),
-    )
-
-
-def _send_one(
-    transport: Transport, delivery: Delivery, message: OutgoingMessage, summary: DispatchSummary
-) -> None:
-    attempt = DeliveryAttempt.objects.create(delivery=delivery, number=delivery.attempts)
-    try:
-        receipt = transport.send(message)
-    except OutcomeUnknown as error:
-        record_unknown(delivery.pk, attempt.pk, error)
-        return
-    except TransportError as error:
-        record_push_results((), error.dead_device_ids)
-        record_failure(delivery, attempt, error.reason, permanent=error.permanent, summary=summary)
-        return
-    except SoftTimeLimitExceeded:
-        raise
-    except Exception as error:
-        # A bug or an unexpected provider answer: counted as a temporary failure so it is
-        # retried (and ends as "failed" with the reason), never silently dropped.
-        logger.exception("delivery %d: unexpected error while sending", delivery.pk)
-        record_failure(
-            delivery,
-            attempt,
-            f"unexpected error: {type(error).__name__}",
-            permanent=False,
-            summary=summary,
-        )
-        return
-    finished = timezone.now()
-    DeliveryAttempt.objects.filter(pk=attempt.pk).update(
-        outcome=AttemptOutcome.SENT,
-        finished_at=finished,
-        provider=receipt.provider,
-        provider_message_id=receipt.provider_message_id,
-    )
-    finish(delivery.pk, DeliveryStatus.SENT, provider_message_id=receipt.provider_message_id)
-    if receipt.provider:
-        Delivery.objects.filter(pk=delivery.pk).update(provider=receipt.provider)
-    record_push_results(
-        [(delivery.pk, device, ticket) for device, ticket in receipt.push_tickets],
-        receipt.dead_device_ids,
-    )
-    summary.sent += 1
-    summary.by_channel[delivery.channel] += 1
-
-
-def record_failure(
-    delivery: Delivery,
-    attempt: DeliveryAttempt,
-    reason: str,
-    *,
-    permanent: bool,
-    summary: DispatchSummary,
-) -> None:
-    """The one place a failed send becomes stored state: retry later, or failed."""
-    now = timezone.now()
-    outcome = AttemptOutcome.PERMANENT_FAILURE if permanent else AttemptOutcome.TEMPORARY_FAILURE
-    DeliveryAttempt.objects.filter(pk=attempt.pk).update(
-        outcome=outcome, finished_at=now, error=reason
-    )
-    if may_retry(delivery.attempts, settings.NOTIFICATION_MAX_ATTEMPTS, permanent):
-        delay = retry_delay(
-            delivery.attempts,
-            base_seconds=settings.NOTIFICATION_RETRY_BASE_SECONDS,
-            max_seconds=settings.NOTIFICATION_RETRY_MAX_SECONDS,
-        )
-        Delivery.objects.filter(pk=delivery.pk, status=DeliveryStatus.SENDING).update(
-            status=DeliveryStatus.PENDING,
-            not_before=now + timedelta(seconds=delay),
-            claim_token=None,
-            claimed_at=None,
-            enqueued_at=None,
-            last_error=reason,
-        )
-        summary.retrying += 1
-        logger.warning(
-            "delivery %d (%s) attempt %d failed, retrying in %.0fs: %s",
-            delivery.pk,
-            delivery.channel,
-            delivery.attempts,
-            delay,
-            reason,
-        )
-    else:
-        finish(delivery.pk, DeliveryStatus.FAILED, error=reason)
-        summary.failed += 1
-        logger.error(
-            "delivery %d (%s) failed after %d attempts: %s",
-            delivery.pk,
-            delivery.channel,
-            delivery.attempts,
-            reason,
-        )
-
-
-def finish(
-    delivery_id: int, status: str, *, provider_message_id: str = "", error: str = ""
-) -> None:
-    Delivery.objects.filter(pk=delivery_id, status=DeliveryStatus.SENDING).update(
-        status=status,
-        sent_at=timezone.now() if status == DeliveryStatus.SENT else None,
-        provider_message_id=provider_message_id,
-        claim_token=None,
-        last_error=error,
     )

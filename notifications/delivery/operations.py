@@ -21,12 +21,9 @@ def resend_failed(deliveries: QuerySet[Delivery]) -> int:
     now = timezone.now()
     with transaction.atomic():
         ids = list(deliveries.filter(status=DeliveryStatus.FAILED).values_list("id", flat=True))
-        Delivery.objects.filter(id__in=ids, status=DeliveryStatus.FAILED).update(
-            status=DeliveryStatus.PENDING,
-            attempts=0,
-            not_before=now,
-            enqueued_at=now,
-            last_error="",
+        # Published on commit just below, so marked enqueued: the sweeper leaves them be.
+        Delivery.objects.filter(id__in=ids, status=DeliveryStatus.FAILED).back_to_pending(
+            not_before=now, last_error="", attempts=0, enqueued_at=now
         )
         transaction.on_commit(lambda: outbox.enqueue_deliveries(ids))
     return len(ids)

@@ -19,7 +19,8 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from notifications.models import AttemptOutcome, Channel, Delivery, DeliveryAttempt, DeliveryStatus
+from notifications.delivery.claims import settle_claims
+from notifications.models import Channel, Delivery, DeliveryStatus
 
 logger = logging.getLogger(__name__)
 
@@ -28,6 +29,7 @@ DIGEST_USERS_PER_TASK = 100
 # One sweep publishes at most this many deliveries; the next sweep (a minute later)
 # carries on, so a huge backlog cannot make one sweep run past its time limit.
 SWEEP_LIMIT = 50_000
+WORKER_LOST = "worker lost while sending"
 
 
 def _chunks(ids: Sequence[int], size: int) -> list[list[int]]:
@@ -98,29 +100,28 @@ class SweepSummary:
 
 
 def reclaim_stuck(now: datetime | None = None) -> int:
-    """Hand back deliveries claimed by a worker that died before finishing them."""
+    """Settle deliveries claimed by a worker that died before finishing them: those whose
+    attempt says sent are finished as sent (never sent again), the rest go back to pending.
+    Returns how many were settled."""
     now = now or timezone.now()
     cutoff = now - timedelta(seconds=settings.NOTIFICATION_STUCK_AFTER_SECONDS)
-    with transaction.atomic():
-        stuck = Delivery.objects.filter(status=DeliveryStatus.SENDING, claimed_at__lt=cutoff)
-        stuck_ids = list(stuck.values_list("id", flat=True)[:SWEEP_LIMIT])
-        if not stuck_ids:
-            return 0
-        # The attempt left "started" is the crash's trace; close it so the audit says so.
-        DeliveryAttempt.objects.filter(
-            delivery_id__in=stuck_ids, outcome=AttemptOutcome.STARTED
-        ).update(
-            outcome=AttemptOutcome.TEMPORARY_FAILURE,
-            finished_at=now,
-            error="worker lost while sending",
-        )
-        return Delivery.objects.filter(id__in=stuck_ids, status=DeliveryStatus.SENDING).update(
-            status=DeliveryStatus.PENDING,
-            claim_token=None,
-            claimed_at=None,
-            enqueued_at=None,
-            last_error="worker lost while sending",
-        )
+    stuck_ids = list(
+        Delivery.objects.filter(status=DeliveryStatus.SENDING, claimed_at__lt=cutoff)
+        .order_by("claimed_at")
+        .values_list("id", flat=True)[:SWEEP_LIMIT]
+    )
+    if not stuck_ids:
+        return 0
+    settled = settle_claims(
+        Delivery.objects.filter(id__in=stuck_ids, claimed_at__lt=cutoff),
+        reason=WORKER_LOST,
+        not_before=None,
+        now=now,
+        refund_untried=False,
+    )
+    if settled.sent:
+        logger.warning("%d stuck deliveries had been sent; recorded, not resent", settled.sent)
+    return settled.total
 
 
 def sweep(now: datetime | None = None) -> SweepSummary:

@@ -1,11 +1,46 @@
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Any
+
 from django.db import models
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from .choices import AttemptOutcome, Channel, DeliveryStatus, ReceiptStatus
 from .notification import NotificationRecipient
+
+
+class DeliveryQuerySet(models.QuerySet["Delivery"]):
+    def back_to_pending(
+        self,
+        *,
+        not_before: datetime | None = None,
+        last_error: str | None = None,
+        refund_attempt: bool = False,
+        **changes: Any,
+    ) -> int:
+        """Hand these deliveries back to the outbox: pending, unclaimed and not published, so
+        the sweeper (or whoever enqueues them after this) sends them once ``not_before``.
+
+        ``refund_attempt``: the claim that counted an attempt never tried the provider (a
+        deferral, a task that failed before sending), so the attempt is given back.
+        """
+        update: dict[str, Any] = {
+            "status": DeliveryStatus.PENDING,
+            "claim_token": None,
+            "claimed_at": None,
+            "enqueued_at": None,
+            **changes,
+        }
+        if not_before is not None:
+            update["not_before"] = not_before
+        if last_error is not None:
+            update["last_error"] = last_error
+        if refund_attempt:
+            update["attempts"] = F("attempts") - 1
+        return self.update(**update)
 
 
 class Delivery(models.Model):
@@ -50,6 +85,8 @@ class Delivery(models.Model):
     last_error = models.TextField(_("last error"), blank=True)
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    objects = DeliveryQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("delivery")

@@ -40,6 +40,8 @@ class SkipReason(StrEnum):
     CHANNEL_DISABLED = "channel_disabled"
     CATEGORY_DISABLED = "category_disabled"
     NO_ADDRESS = "no_address"  # no email address / no phone / no active push device
+    USER_INACTIVE = "user_inactive"  # the account was deactivated before the send
+    DUPLICATE = "duplicate"  # a repeated send: the delivery already exists
 
 
 class DeferReason(StrEnum):
@@ -54,7 +56,7 @@ class Decision:
     action: Action
     not_before: datetime.datetime
     reason: str = ""  # "" for a plain SEND, else a SkipReason or DeferReason value
-    digest: bool = False  # True only for email deferred to the user's digest time
+    digest: bool = False  # email that waits for (or, when due, goes out in) the user's digest
 
 
 DIGEST_TIMES: dict[str, datetime.time] = {
@@ -168,8 +170,14 @@ def decide(
     tz: zoneinfo.ZoneInfo,
     now: datetime.datetime,
     has_address: bool,
+    digest_due: bool = False,
 ) -> Decision:
-    """Send, defer or skip one delivery; the rules apply in this order, first match wins."""
+    """Send, defer or skip one delivery; the rules apply in this order, first match wins.
+
+    ``digest_due``: the delivery waits in the user's digest and its digest time has come
+    (the worker sending the digest asks): it goes now unless quiet hours hold it, perhaps
+    ones the user set after it was deferred.
+    """
     channel = Channel(channel)
     priority = Priority(priority)
     notification_type = NotificationType(notification_type)
@@ -198,6 +206,15 @@ def decide(
         and prefs.email_time_preference != EmailTimePreference.IMMEDIATE
         and priority in _DIGESTIBLE_PRIORITIES
     ):
+        if digest_due:
+            release = (
+                quiet_hours_release(now, tz, prefs.quiet_hours_start, prefs.quiet_hours_end)
+                if prefs.quiet_hours_enabled
+                else None
+            )
+            if release is not None:
+                return Decision(Action.DEFER, release, DeferReason.QUIET_HOURS, digest=True)
+            return Decision(Action.SEND, now, digest=True)
         # A digest due this very instant still counts as a deferral (not_before == now) so the
         # email joins that batch rather than going out alone.
         digest_at = next_digest_time(now, tz, prefs.email_time_preference, prefs.email_custom_time)

@@ -361,13 +361,3 @@ def english_copy(
             _render_part(event, "en", TemplatePart.TITLE, values, overrides),
             _render_part(event, "en", TemplatePart.CONTENT, values, overrides),
         )
-
-
-# --- SMS: the GSM 03.38 alphabet ----------------------------------------------------------------
-
-# The GSM 03.38 basic character set (one septet each; ESC is not a character).
-GSM7_BASIC = frozenset(
-    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
-    "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
-)
-# The extension table: still GSM-7, but each costs two septets (ESC + character).

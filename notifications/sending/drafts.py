@@ -8,7 +8,6 @@ Every draft carries an idempotency key, so a batch that runs twice writes nothin
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -16,20 +15,20 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
+from medguard_backend.row_inserts import RowInsert, insert_rows
 from notifications.events import EVENTS
 from notifications.models import Notification, NotificationType, Priority
 from notifications.policy.addresses import sms_reachable
+from notifications.policy.decision_cache import DecisionCache, UserContact
 from notifications.policy.preferences import user_id_filter
 from notifications.rendering.messages import english_copy
 from notifications.sending.fanout import (
     USER_FIELDS,
-    Addressed,
-    Addressee,
     ChannelCounts,
-    DecisionCache,
+    NotificationForUser,
     SendResult,
     record_batch,
     validate_channels,
@@ -116,77 +115,58 @@ def _insert_notifications(
     drafts: Sequence[NotificationDraft], now: datetime, copies: EnglishCopies
 ) -> dict[str, tuple[int, datetime]]:
     """{idempotency_key: (notification_id, created_at)} for every draft, new or existing."""
-    titles, contents = zip(*(copies(d) for d in drafts), strict=True)
-    keys = [d.idempotency_key for d in drafts]
     title_length = Notification._meta.get_field("title").max_length or 200
-    if connection.vendor == "postgresql":
-        table = Notification._meta.db_table
-        # The whole batch is one JSON document, encoded in one call (json's C encoder);
-        # each row's context is an object in it, stored as jsonb as it comes.
-        rows = json.dumps(
-            [
-                {
-                    "key": d.idempotency_key,
-                    "title": title[:title_length],
-                    "content": content,
-                    "kind": d.notification_type,
-                    "priority": d.priority,
-                    "ack": d.require_acknowledgment,
-                    "event": d.event,
-                    "context": d.context,
-                }
-                for d, title, content in zip(drafts, titles, contents, strict=True)
-            ],
-            cls=_BatchJSONEncoder,
-        )
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"""
-                INSERT INTO {table} (idempotency_key, title, content, notification_type,
-                    priority, require_acknowledgment, event, context, created_at)
-                SELECT key, title, content, kind, priority, ack, event, context, %s
-                FROM jsonb_to_recordset(%s::jsonb)
-                    AS t(key text, title text, content text, kind text, priority text,
-                         ack boolean, event text, context jsonb)
-                ON CONFLICT (idempotency_key) DO NOTHING
-                RETURNING idempotency_key, id
-                """,  # noqa: S608 - the table name comes from model metadata, values are bound
-                [now, rows],
-            )
-            # New rows were created now: no need to read 2,000 timestamps back.
-            written = {key: (pk, now) for key, pk in cursor.fetchall()}
-        # Keys used before (a re-run) are looked up apart, through the unique index; see
-        # notifications.sending.writes.insert_recipients for why not in the same statement.
-        missing = set(keys) - written.keys()
-        if missing:
-            written |= {
-                str(key): (pk, created)
-                for key, pk, created in Notification.objects.filter(
-                    idempotency_key__in=missing
-                ).values_list("idempotency_key", "id", "created_at")
+    # The whole batch is one JSON document, encoded in one call (json's C encoder); each
+    # row's context is an object in it, stored as it comes.
+    rows = []
+    for draft in drafts:
+        title, content = copies(draft)
+        rows.append(
+            {
+                "idempotency_key": draft.idempotency_key,
+                "title": title[:title_length],
+                "content": content,
+                "notification_type": draft.notification_type,
+                "priority": draft.priority,
+                "require_acknowledgment": draft.require_acknowledgment,
+                "event": draft.event,
+                "context": draft.context,
             }
-        return written
-    Notification.objects.bulk_create(
-        [
-            Notification(
-                idempotency_key=d.idempotency_key,
-                title=title[:title_length],
-                content=content,
-                notification_type=d.notification_type,
-                priority=d.priority,
-                require_acknowledgment=d.require_acknowledgment,
-                event=d.event,
-                context=d.context,
-                created_at=now,
-            )
-            for d, title, content in zip(drafts, titles, contents, strict=True)
-        ],
-        ignore_conflicts=True,
+        )
+    inserted = insert_rows(
+        RowInsert(
+            Notification,
+            (
+                "idempotency_key",
+                "title",
+                "content",
+                "notification_type",
+                "priority",
+                "require_acknowledgment",
+                "event",
+                "context",
+            ),
+            now=now,
+            created_at=now,
+        ),
+        rows,
+        unique=("idempotency_key",),
+        returning=("idempotency_key", "id"),
+        encoder=_BatchJSONEncoder,
     )
-    found = Notification.objects.filter(idempotency_key__in=keys).values_list(
-        "idempotency_key", "id", "created_at"
-    )
-    return {str(key): (pk, created) for key, pk, created in found}
+    # New rows were created now: no need to read 2,000 timestamps back.
+    written = {str(key): (pk, now) for key, pk in inserted}
+    # Keys used before (a re-run) are looked up apart, through the unique index; see
+    # notifications.sending.writes.insert_recipients for why not in the same statement.
+    missing = {d.idempotency_key for d in drafts} - written.keys()
+    if missing:
+        written |= {
+            str(key): (pk, created)
+            for key, pk, created in Notification.objects.filter(
+                idempotency_key__in=missing
+            ).values_list("idempotency_key", "id", "created_at")
+        }
+    return written
 
 
 def record_drafts(
@@ -209,14 +189,14 @@ def record_drafts(
         written = _insert_notifications(drafts, now, copies or EnglishCopies())
         user_ids = {d.user_id for d in drafts}
         users = {
-            pk: Addressee(pk, bool(email), sms_reachable(phone, verified), tz, active)
+            pk: UserContact(pk, bool(email), sms_reachable(phone, verified), tz, active)
             for pk, email, phone, verified, tz, active in get_user_model()
             .objects.filter(**user_id_filter(user_ids, "pk"))
             .values_list(*USER_FIELDS)
             if pk in user_ids
         }
         pairs = [
-            Addressed(
+            NotificationForUser(
                 written[d.idempotency_key][0],
                 d.notification_type,
                 d.priority,

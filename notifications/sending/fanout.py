@@ -14,7 +14,6 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, NamedTuple
-from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import transaction
@@ -23,9 +22,10 @@ from django.utils import timezone
 
 from medguard_backend.batch_writers import ReadAhead
 from notifications.delivery import outbox
-from notifications.models import Channel, Notification, PushDevice, UserNotificationPreferences
+from notifications.models import Channel, Notification, PushDevice
 from notifications.policy.addresses import sms_reachable
-from notifications.policy.decisions import Action, Decision, decide
+from notifications.policy.decision_cache import DecisionCache, UserContact
+from notifications.policy.decisions import Action, Decision, SkipReason
 from notifications.policy.preferences import preferences_for, user_id_filter
 from notifications.sending.writes import (
     DeliveryPlan,
@@ -43,7 +43,6 @@ if TYPE_CHECKING:
     from accounts.models import User
 
 ALL_CHANNELS: tuple[str, ...] = tuple(Channel.values)
-DUPLICATE = "duplicate"
 # An SMS address is a verified phone number (policy/addresses.py): both are read.
 USER_FIELDS = ("id", "email", "phone", "phone_verified", "timezone", "is_active")
 
@@ -116,19 +115,8 @@ def validate_channels(channels: Iterable[str] | None) -> tuple[str, ...]:
     return chosen
 
 
-class Addressee(NamedTuple):
-    """The little of a user a send needs; read as tuples, not model instances, because a
-    fan-out to 100,000 users must not build 100,000 models."""
-
-    id: int
-    has_email: bool
-    has_phone: bool
-    timezone: ZoneInfo
-    is_active: bool
-
-
-def _addressee(user: User) -> Addressee:
-    return Addressee(
+def _contact_of(user: User) -> UserContact:
+    return UserContact(
         user.pk,
         bool(user.email),
         sms_reachable(user.phone, user.phone_verified),
@@ -137,7 +125,7 @@ def _addressee(user: User) -> Addressee:
     )
 
 
-def user_batches(users: Iterable[User] | QuerySet[User], size: int) -> Iterator[list[Addressee]]:
+def user_batches(users: Iterable[User] | QuerySet[User], size: int) -> Iterator[list[UserContact]]:
     """Users in batches, reading a queryset by keyset pages so memory stays flat however
     many users it selects."""
     if isinstance(users, QuerySet):
@@ -148,24 +136,24 @@ def user_batches(users: Iterable[User] | QuerySet[User], size: int) -> Iterator[
             if not rows:
                 return
             yield [
-                Addressee(pk, bool(email), sms_reachable(phone, verified), tz, active)
+                UserContact(pk, bool(email), sms_reachable(phone, verified), tz, active)
                 for pk, email, phone, verified, tz, active in rows
             ]
             last_pk = rows[-1][0]
     else:
         iterator = iter(users)
         while batch := list(itertools.islice(iterator, size)):
-            yield [_addressee(user) for user in batch]
+            yield [_contact_of(user) for user in batch]
 
 
-class Addressed(NamedTuple):
+class NotificationForUser(NamedTuple):
     """One notification for one user: what a batch writes a recipient row for."""
 
     notification_id: int
     notification_type: str
     priority: str
     created_at: datetime
-    user: Addressee
+    user: UserContact
 
 
 def record_send(
@@ -185,7 +173,7 @@ def record_send(
     def prepared() -> Iterator[PreparedBatch]:
         for batch in user_batches(users, settings.NOTIFICATION_WRITE_BATCH_SIZE):
             pairs = [
-                Addressed(
+                NotificationForUser(
                     notification.pk,
                     notification.notification_type,
                     notification.priority,
@@ -204,46 +192,6 @@ def record_send(
     return result
 
 
-class DecisionCache:
-    """``decide`` memoised per (type, priority, preferences, time zone, channel, address).
-
-    Users who never saved preferences share the defaults, so a broadcast to 100,000 people
-    makes a handful of distinct decisions, not 400,000.
-    """
-
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-        self.cache: dict[tuple[object, ...], Decision] = {}
-
-    def __call__(
-        self,
-        item: Addressed,
-        prefs: UserNotificationPreferences,
-        channel: str,
-        has_address: bool,
-    ) -> Decision:
-        key = (
-            item.notification_type,
-            item.priority,
-            prefs.pk if prefs.pk is not None else "defaults",
-            item.user.timezone.key,
-            channel,
-            has_address,
-        )
-        decision = self.cache.get(key)
-        if decision is None:
-            decision = self.cache[key] = decide(
-                channel=channel,
-                notification_type=item.notification_type,
-                priority=item.priority,
-                prefs=prefs,
-                tz=item.user.timezone,
-                now=self.now,
-                has_address=has_address,
-            )
-        return decision
-
-
 @dataclass
 class PreparedBatch:
     """A batch decided and encoded, not yet written: what ``prepare_batch`` hands to
@@ -257,7 +205,7 @@ class PreparedBatch:
 
 
 def prepare_batch(
-    items: Sequence[Addressed],
+    items: Sequence[NotificationForUser],
     channels: tuple[str, ...],
     now: datetime,
     decide_for: DecisionCache,
@@ -283,7 +231,7 @@ def prepare_batch(
     # Users alike in what the policy reads share one plan, so most users cost a lookup.
     plans_by_kind: dict[tuple[object, ...], int] = {}
     plans: list[Plan] = []
-    planned: list[tuple[Addressed, int]] = []
+    planned: list[tuple[NotificationForUser, int]] = []
     for item in items:
         user = item.user
         prefs = preferences[user.id]
@@ -306,7 +254,17 @@ def prepare_batch(
                 Channel.PUSH: has_push,
             }
             decisions = [
-                (channel, decide_for(item, prefs, channel, addresses[Channel(channel)]))
+                (
+                    channel,
+                    decide_for(
+                        item.notification_type,
+                        item.priority,
+                        user,
+                        prefs,
+                        channel,
+                        addresses[Channel(channel)],
+                    ),
+                )
                 for channel in channels
             ]
             index = plans_by_kind[kind] = len(plans)
@@ -364,7 +322,7 @@ def write_batch(prepared: PreparedBatch, now: datetime) -> SendResult:
         duplicates = count - inserted_per_channel[channel]
         if duplicates:
             result.channels[channel].skipped += duplicates
-            result.channels[channel].skipped_reasons[DUPLICATE] += duplicates
+            result.channels[channel].skipped_reasons[SkipReason.DUPLICATE] += duplicates
     due_ids: list[int] = []
     for delivery_id, channel, enqueued in inserted:
         if enqueued:
@@ -378,7 +336,7 @@ def write_batch(prepared: PreparedBatch, now: datetime) -> SendResult:
 
 
 def record_batch(
-    items: Sequence[Addressed],
+    items: Sequence[NotificationForUser],
     channels: tuple[str, ...],
     now: datetime,
     decide_for: DecisionCache,

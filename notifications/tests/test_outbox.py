@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
 
 import pytest
 from django.utils import timezone
 
 from medguard_backend.testing.factories import UserFactory
-from notifications.delivery import dispatch, operations, outbox
+from notifications.delivery import claims, operations, outbox
 from notifications.models import Delivery, DeliveryStatus
 from notifications.services import NotificationService
 
@@ -43,8 +44,8 @@ def test_claiming_takes_only_pending_due_rows_and_only_once() -> None:
     delivery = send_email_to(UserFactory())
     now = timezone.now()
 
-    first = dispatch.claim([delivery.pk], now)
-    second = dispatch.claim([delivery.pk], now)
+    first = claims.claim(uuid.uuid4(), Delivery.objects.filter(pk=delivery.pk), now)
+    second = claims.claim(uuid.uuid4(), Delivery.objects.filter(pk=delivery.pk), now)
 
     assert [claimed.id for claimed in first] == [delivery.pk]
     assert second == []
@@ -55,7 +56,7 @@ def test_claiming_takes_only_pending_due_rows_and_only_once() -> None:
 
 def test_stuck_sending_is_reclaimed_only_after_the_timeout(settings) -> None:
     delivery = send_email_to(UserFactory())
-    dispatch.claim([delivery.pk], timezone.now())
+    claims.claim(uuid.uuid4(), Delivery.objects.filter(pk=delivery.pk), timezone.now())
 
     assert outbox.reclaim_stuck() == 0
     later = timezone.now() + timedelta(seconds=settings.NOTIFICATION_STUCK_AFTER_SECONDS + 1)

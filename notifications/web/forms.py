@@ -4,6 +4,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django import forms
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from notifications.api.serializers import PREFERENCE_FIELDS
@@ -15,11 +16,13 @@ TIME_FORMAT = "%H:%M"
 def _time_field(field: Any, **kwargs: Any) -> forms.Field | None:
     if field.name in {"email_custom_time", "quiet_hours_start", "quiet_hours_end"}:
         return forms.TimeField(
-            label=field.verbose_name,
+            # A label is a sentence; the model's verbose name is lower case by Django's
+            # convention (as every other field's label, via formfield()).
+            label=capfirst(field.verbose_name),
             required=not field.blank,
             input_formats=[TIME_FORMAT],
             widget=forms.TimeInput(format=TIME_FORMAT, attrs={"type": "time"}),
-            help_text="HH:MM",
+            help_text=_("HH:MM"),
         )
     return field.formfield(**kwargs)
 

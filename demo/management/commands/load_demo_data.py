@@ -14,8 +14,9 @@ class Command(BaseCommand):
         if not settings.MEDGUARD_ALLOW_DEMO_DATA:
             raise CommandError("demo data is disabled here (MEDGUARD_ALLOW_DEMO_DATA is off)")
         people = load_demo_people()
-        load_demo_notifications(people)
         next_dose = load_demo_medications(people)
+        # After the medications: each patient's demo reminder is for a medicine of theirs.
+        load_demo_notifications(people)
         # The periodic checks run every 6 hours and daily at 09:00; run them now (on the
         # worker, as beat would) so the demo's stock and expiry alerts show at once.
         for task in (check_low_stock_alerts, check_expiring_medications):
