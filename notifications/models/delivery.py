@@ -70,14 +70,19 @@ class Delivery(models.Model):
     claimed_at = models.DateTimeField(_("claimed at"), null=True, blank=True)
     claim_token = models.UUIDField(_("claim token"), null=True, blank=True)
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
-    # db_default: the fan-out writes deliveries with its own column list (COPY / raw
-    # INSERT), which leaves these columns to the database.
-    provider = models.CharField(_("provider"), max_length=20, blank=True, db_default="")
+    # Defaults in Python and in the table: rows written with a column list of their own
+    # (bench COPY, raw INSERTs) leave these columns to the database.
+    provider = models.CharField(_("provider"), max_length=20, blank=True, default="", db_default="")
     provider_message_id = models.CharField(_("provider message id"), max_length=200, blank=True)
     # The provider's last word on the message after it took it (SMS delivery reports,
     # Expo push receipts, email events).
     receipt_status = models.CharField(
-        _("receipt"), max_length=12, choices=ReceiptStatus.choices, blank=True, db_default=""
+        _("receipt"),
+        max_length=12,
+        choices=ReceiptStatus.choices,
+        blank=True,
+        default="",
+        db_default="",
     )
     receipt_at = models.DateTimeField(_("receipt at"), null=True, blank=True)
     # Why the last attempt failed or the delivery was skipped. Never a message body,
@@ -144,7 +149,7 @@ class DeliveryAttempt(models.Model):
     outcome = models.CharField(
         _("outcome"), max_length=20, choices=AttemptOutcome.choices, default=AttemptOutcome.STARTED
     )
-    provider = models.CharField(_("provider"), max_length=20, blank=True, db_default="")
+    provider = models.CharField(_("provider"), max_length=20, blank=True, default="", db_default="")
     provider_message_id = models.CharField(_("provider message id"), max_length=200, blank=True)
     error = models.TextField(_("error"), blank=True)
 
