@@ -17,6 +17,7 @@ pytest_plugins = [
     "medguard_backend.testing.smtp",
     "medguard_backend.testing.chromium",
     "medguard_backend.testing.leak_watch",
+    "medguard_backend.testing.providers",
 ]
 
 ROOT = Path(__file__).resolve().parent

@@ -15,6 +15,7 @@ from notifications.delivery import operations
 from .models import (
     Delivery,
     DeliveryAttempt,
+    DeliveryReceipt,
     Notification,
     NotificationRecipient,
     NotificationTemplate,
@@ -86,7 +87,28 @@ class DeliveryAttemptInline(admin.TabularInline):
     model = DeliveryAttempt
     extra = 0
     can_delete = False
-    fields = ("number", "started_at", "finished_at", "outcome", "provider_message_id", "error")
+    fields = (
+        "number",
+        "started_at",
+        "finished_at",
+        "outcome",
+        "provider",
+        "provider_message_id",
+        "error",
+    )
+    readonly_fields = fields
+
+    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
+class DeliveryReceiptInline(admin.TabularInline):
+    """What the provider reported after taking the message (delivery reports)."""
+
+    model = DeliveryReceipt
+    extra = 0
+    can_delete = False
+    fields = ("received_at", "provider", "provider_status", "outcome", "detail")
     readonly_fields = fields
 
     def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
@@ -103,13 +125,15 @@ class DeliveryAdmin(ReadOnlyAdmin):
         "not_before",
         "attempts",
         "sent_at",
+        "provider",
+        "receipt_status",
         "last_error",
     )
-    list_filter = ("status", "channel", "digest")
+    list_filter = ("status", "channel", "receipt_status", "provider", "digest")
     search_fields = ("recipient__user__username", "provider_message_id")
     list_select_related = ("recipient__user",)
     raw_id_fields = ("recipient",)
-    inlines = [DeliveryAttemptInline]
+    inlines = [DeliveryAttemptInline, DeliveryReceiptInline]
     actions = ["resend_failed", "cancel_pending"]
 
     @admin.display(description=_("recipient"))

@@ -117,6 +117,19 @@ PERIODIC_TASKS: tuple[PeriodicTaskSpec, ...] = (
         "re-publishes lost broker messages and reclaims work of dead workers.",
     ),
     PeriodicTaskSpec(
+        "Reconcile Unknown Deliveries",
+        "notifications.tasks.reconcile_unknown_deliveries",
+        Every(300),
+        "Sends whose provider gave no answer and sent no receipt: sent again only where the "
+        "provider evidently never took them; the rest wait for an operator.",
+    ),
+    PeriodicTaskSpec(
+        "Push Receipts",
+        "notifications.tasks.check_push_receipts",
+        Every(900),
+        "Fetches Expo's push receipts and deactivates devices that are no longer registered.",
+    ),
+    PeriodicTaskSpec(
         "Staff Dashboard Rollups",
         "clinic.tasks.refresh_dashboard_rollups",
         Every(300),

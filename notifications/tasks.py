@@ -93,3 +93,21 @@ def cleanup_old_notifications() -> dict[str, int]:
     from notifications.cleanup import cleanup_old_notifications as cleanup
 
     return cleanup()
+
+
+@shared_task
+def reconcile_unknown_deliveries() -> dict[str, int]:
+    """Reconcile Unknown Deliveries (every 5 minutes): sends whose answer was lost and no
+    receipt settled; resent only where the provider evidently never took them."""
+    from notifications.receipts.outcomes import reconcile_unknown
+
+    return reconcile_unknown()
+
+
+@shared_task
+def check_push_receipts() -> dict[str, int]:
+    """Push Receipts (every 15 minutes): Expo's receipts for tickets at least 15 minutes
+    old; devices Expo no longer knows are deactivated."""
+    from notifications.receipts.outcomes import check_push_receipts as check
+
+    return check()

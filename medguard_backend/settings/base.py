@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_celery_beat",
     "django_celery_results",
+    "anymail",
     # Before allauth: its pages and emails are found in accounts/templates first.
     "accounts",
     "allauth",
@@ -423,6 +424,10 @@ EMAIL_TIMEOUT = int_value("EMAIL_TIMEOUT", 20, minimum=1)
 DEFAULT_FROM_EMAIL = email_value("DEFAULT_FROM_EMAIL", "noreply@medguard-sa.com")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
+# --- Providers (SMS gateways, push services) --------------------------------------------------
+from .providers import *  # noqa: E402, F403
+from .providers import SMS_BACKENDS  # noqa: E402
+
 # --- Notifications ----------------------------------------------------------------------------
 # One transport class per channel (notifications/channels/). In-app needs none: the recipient
 # row is the delivery. SMS and push write to files in var/outbox/ until a provider is set.
@@ -431,7 +436,11 @@ NOTIFICATION_TRANSPORTS = {
         "NOTIFICATION_EMAIL_TRANSPORT", "notifications.channels.email.EmailTransport"
     ),
     "sms": dotted_path_value(
-        "NOTIFICATION_SMS_TRANSPORT", "notifications.channels.sms.FileSMSTransport"
+        "NOTIFICATION_SMS_TRANSPORT",
+        # The gateways once SMS_BACKENDS names any; files until then.
+        "notifications.channels.sms.GatewaySMSTransport"
+        if SMS_BACKENDS
+        else "notifications.channels.sms.FileSMSTransport",
     ),
     "push": dotted_path_value(
         "NOTIFICATION_PUSH_TRANSPORT", "notifications.channels.push.FilePushTransport"
@@ -597,6 +606,9 @@ LOGGING: dict[str, object] = {
         "django.request": {"filters": ["redact_push_credentials"]},
         "django.server": {"filters": ["redact_push_credentials"]},
         "celery": {"level": LOG_LEVEL},
+        # httpx logs every request's URL at INFO: a Web Push endpoint is a credential.
+        "httpx": {"level": "WARNING"},
+        "httpcore": {"level": "WARNING"},
     },
 }
 if LOG_FORMAT == "json":

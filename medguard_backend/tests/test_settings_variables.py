@@ -14,7 +14,8 @@ from django.core.exceptions import ImproperlyConfigured
 
 ROOT = Path(__file__).resolve().parents[2]
 BASE_SETTINGS = ROOT / "medguard_backend" / "settings" / "base.py"
-OPERATIONS = "medguard_backend.settings.operations"
+# The settings modules base.py imports and that read variables: read afresh for each probe.
+READ_AFRESH = ("medguard_backend.settings.operations", "medguard_backend.settings.providers")
 
 # A value each variable must refuse.
 BAD_VALUES = {
@@ -58,6 +59,23 @@ BAD_VALUES = {
     "WORKER_HEARTBEAT_MAX_AGE_SECONDS": "a minute",
     "BEAT_HEARTBEAT_MAX_AGE_SECONDS": "0",
     "LOG_FORMAT": "xml",
+    "API_TOKEN_TTL_DAYS": "0",
+    "SESSION_COOKIE_AGE": "a day",
+    "AUDIT_RETENTION_DAYS": "7",
+    "ERASED_CONSENT_RETENTION_DAYS": "forever",
+    "ERASURE_RECORD_RETENTION_DAYS": "-1",
+    "DOSE_RETENTION_DAYS": "1",
+    "SMS_BACKENDS": "clickatell,carrier-pigeon",
+    "SMS_VALIDITY_MINUTES": "0",
+    "SMS_CIRCUIT_FAILURES": "0",
+    "SMS_CIRCUIT_OPEN_SECONDS": "a minute",
+    "SMS_DAILY_LIMIT_PER_USER": "-1",
+    "SMS_DAILY_LIMIT_TOTAL": "many",
+    "EXPO_API_URL": "exp.host",
+    "WEBPUSH_TTL_SECONDS": "-5",
+    "PROVIDER_CONNECT_TIMEOUT_SECONDS": "0",
+    "PROVIDER_READ_TIMEOUT_SECONDS": "slow",
+    "PROVIDER_MAX_IN_FLIGHT": "0",
 }
 # Any text is a valid value; SECRET_KEY is checked by the production settings
 # (test_settings.py), DJANGO_SETTINGS_MODULE by manage.py and celery (test_settings.py).
@@ -69,6 +87,10 @@ FREE_TEXT = {
     "METRICS_TOKEN",
     "SECRET_KEY_FALLBACKS",
     "PROMETHEUS_MULTIPROC_DIR",
+    "SMS_SENDER_ID",
+    "EXPO_ACCESS_TOKEN",
+    "PROVIDER_WEBHOOK_SECRET",
+    "ANYMAIL_WEBHOOK_SECRET",
 }
 # MEDGUARD_PORT and DEV_SMTP_PORT are read by dev.py (test_dev_entry_point.py refuses bad
 # ports); MEDGUARD_FAULT_POINT by the fault hook, in tests only (test_chaos.py).
@@ -97,14 +119,13 @@ def load_base_settings() -> None:
     spec = importlib.util.spec_from_file_location("medguard_backend.settings.probe", BASE_SETTINGS)
     assert spec is not None
     assert spec.loader is not None
-    # base.py imports its operations settings: read those afresh too, then put the loaded
-    # module back.
-    loaded = sys.modules.pop(OPERATIONS, None)
+    # base.py imports settings modules of its own: read those afresh too, then put the
+    # loaded ones back.
+    loaded = {name: sys.modules.pop(name) for name in READ_AFRESH if name in sys.modules}
     try:
         spec.loader.exec_module(importlib.util.module_from_spec(spec))
     finally:
-        if loaded is not None:
-            sys.modules[OPERATIONS] = loaded
+        sys.modules.update(loaded)
 
 
 def test_every_variable_in_the_readme_has_a_bad_value_here_or_is_free_text():

@@ -6,7 +6,10 @@ from typing import Any
 
 from django.db.models import Count
 
-from notifications.models import DeliveryStatus, Notification
+from notifications.models import DeliveryStatus, Notification, ReceiptStatus
+
+# What providers reported after taking a message, counted beside the statuses.
+RECEIPTS = [value for value in ReceiptStatus.values if value]
 
 
 def delivery_report(notification_id: int) -> dict[str, Any] | None:
@@ -19,19 +22,25 @@ def delivery_report(notification_id: int) -> dict[str, Any] | None:
     rows = list(
         Notification.objects.filter(pk=notification_id)
         .order_by()  # the model's default ordering would join the GROUP BY
-        .values_list("recipients__deliveries__channel", "recipients__deliveries__status")
+        .values_list(
+            "recipients__deliveries__channel",
+            "recipients__deliveries__status",
+            "recipients__deliveries__receipt_status",
+        )
         .annotate(count=Count("recipients__deliveries"))
     )
     if not rows:
         return None
     channels: dict[str, dict[str, int]] = {}
-    for channel, status, count in rows:
+    for channel, status, receipt, count in rows:
         if channel is None or not count:
             continue
         counts = channels.setdefault(
-            channel, {**dict.fromkeys(DeliveryStatus.values, 0), "total": 0}
+            channel, {**dict.fromkeys([*DeliveryStatus.values, *RECEIPTS], 0), "total": 0}
         )
-        counts[status] = count
+        counts[status] += count
+        if receipt:
+            counts[receipt] += count
         counts["total"] += count
     return {
         "notification_id": notification_id,

@@ -59,6 +59,12 @@ class DeliveryStatusCountsSerializer(serializers.Serializer):
     failed = serializers.IntegerField(min_value=0)
     skipped = serializers.IntegerField(min_value=0)
     cancelled = serializers.IntegerField(min_value=0)
+    unknown = serializers.IntegerField(
+        min_value=0, help_text="Sent with no answer: never resent blindly."
+    )
+    delivered = serializers.IntegerField(min_value=0, help_text="The provider reported delivery.")
+    undelivered = serializers.IntegerField(min_value=0, help_text="The provider reported failure.")
+    expired = serializers.IntegerField(min_value=0, help_text="Not delivered within its validity.")
     total = serializers.IntegerField(min_value=0)
 
 

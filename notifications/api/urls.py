@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from . import auth_views, device_views, preference_views, staff_views, views
+from . import auth_views, device_views, preference_views, staff_views, views, webpush_views
 
 app_name = "notifications-api"
 
@@ -42,6 +42,11 @@ urlpatterns = [
         "web-push-subscriptions/",
         device_views.WebPushSubscriptionView.as_view(),
         name="web-push-subscriptions",
+    ),
+    path(
+        "web-push/vapid-public-key/",
+        webpush_views.VapidPublicKeyView.as_view(),
+        name="vapid-public-key",
     ),
     path(
         "staff/system-notifications/",

@@ -11,11 +11,21 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.module_loading import import_string
 
-from .base import OutgoingMessage, PushTarget, SendReceipt, Transport, TransportError
+from .base import (
+    OutcomeUnknown,
+    OutgoingMessage,
+    PushTarget,
+    SendOutcome,
+    SendReceipt,
+    Transport,
+    TransportError,
+)
 
 __all__ = [
+    "OutcomeUnknown",
     "OutgoingMessage",
     "PushTarget",
+    "SendOutcome",
     "SendReceipt",
     "Transport",
     "TransportError",

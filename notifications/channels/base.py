@@ -19,7 +19,7 @@ import re
 import sys
 import tempfile
 import threading
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
@@ -60,9 +60,15 @@ class OutgoingMessage:
 @dataclass(frozen=True)
 class SendReceipt:
     provider_message_id: str = ""
+    # Which provider took the message ("clickatell", "expo"...): receipts are looked up
+    # by (provider, provider_message_id), and failover means it is not always the first.
+    provider: str = ""
     # Push only: devices the provider said are gone (unregistered); the caller
     # deactivates them.
     dead_device_ids: tuple[int, ...] = ()
+    # Expo only: (device id, push ticket id) for each device that took the message; the
+    # caller stores them and the receipts task asks Expo about them later.
+    push_tickets: tuple[tuple[int, str], ...] = ()
 
 
 class TransportError(Exception):
@@ -73,16 +79,36 @@ class TransportError(Exception):
     message text, the email address or the phone number.
     """
 
-    def __init__(self, reason: str, *, permanent: bool) -> None:
+    def __init__(
+        self, reason: str, *, permanent: bool, dead_device_ids: tuple[int, ...] = ()
+    ) -> None:
         super().__init__(reason)
         self.reason = reason
         self.permanent = permanent
+        # Push only: devices the provider called gone, to deactivate even though the
+        # message failed (every device of the recipient may be gone).
+        self.dead_device_ids = dead_device_ids
 
     def __str__(self) -> str:
         return self.reason
 
     def __repr__(self) -> str:
         return f"TransportError({self.reason!r}, permanent={self.permanent})"
+
+
+class OutcomeUnknown(TransportError):
+    """The request reached the provider but no answer came back (a read timeout, the
+    connection dropped after the request was written): the message may or may not have
+    been taken. Never resent blindly: the caller records the delivery as unknown and the
+    reconciler asks the provider (status API or receipt) before anything is resent."""
+
+    def __init__(self, reason: str, *, provider: str = "") -> None:
+        super().__init__(reason, permanent=False)
+        self.provider = provider
+
+
+# What one message of a batch came to: a receipt, or the error it would have raised.
+SendOutcome = SendReceipt | TransportError
 
 
 class Transport(abc.ABC):
@@ -113,6 +139,19 @@ class Transport(abc.ABC):
     @abc.abstractmethod
     def send(self, message: OutgoingMessage) -> SendReceipt:
         """Send one message, or raise ``TransportError``."""
+
+    def send_batch(self, messages: Iterable[OutgoingMessage]) -> list[SendOutcome]:
+        """Send several messages; one outcome per message, in order. HTTP transports
+        override this to keep many requests in flight (a provider answering in 100 ms
+        allows only ten sends a second one after the other). ``messages`` may be a
+        generator that renders each message as it is taken."""
+        outcomes: list[SendOutcome] = []
+        for message in messages:
+            try:
+                outcomes.append(self.send(message))
+            except TransportError as error:
+                outcomes.append(error)
+        return outcomes
 
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]")

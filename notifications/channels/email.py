@@ -9,6 +9,12 @@ import re
 import smtplib
 from email.utils import parseaddr
 
+from anymail.exceptions import (
+    AnymailAPIError,
+    AnymailError,
+    AnymailInvalidAddress,
+    AnymailRecipientsRefused,
+)
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import BadHeaderError, EmailMultiAlternatives, get_connection
@@ -65,6 +71,24 @@ def classify_smtp_error(error: smtplib.SMTPException) -> TransportError:
     return TransportError(f"SMTP error: {type(error).__name__}", permanent=False)
 
 
+def esp_name(backend: BaseEmailBackend) -> str:
+    """ "Postmark", "Amazon SES" -> "postmark", "amazon_ses" (as receipts name them)."""
+    return str(getattr(backend, "esp_name", "smtp")).lower().replace(" ", "_")[:20]
+
+
+def classify_esp_error(error: AnymailError) -> TransportError:
+    """An email service provider's refusal (anymail): the recipient refused or the message
+    rejected (4xx other than auth and rate limits) is permanent; the rest is temporary."""
+    name = type(error).__name__
+    if isinstance(error, AnymailRecipientsRefused | AnymailInvalidAddress):
+        return TransportError(f"email provider refused the recipient ({name})", permanent=True)
+    status = getattr(error, "status_code", None)
+    if isinstance(error, AnymailAPIError) and status is not None:
+        permanent = 400 <= status < 500 and status not in (401, 403, 408, 429)
+        return TransportError(f"email provider answered HTTP {status}", permanent=permanent)
+    return TransportError(f"email provider error: {name}", permanent=False)
+
+
 class EmailTransport(Transport):
     """Sends a batch over one connection of the configured email backend.
 
@@ -118,6 +142,8 @@ class EmailTransport(Transport):
             sent = self._backend.send_messages([email])
         except BadHeaderError:
             raise TransportError("invalid email header", permanent=True) from None
+        except AnymailError as error:
+            raise classify_esp_error(error) from None
         except smtplib.SMTPException as error:
             if isinstance(error, smtplib.SMTPServerDisconnected):
                 self._drop_broken_connection(message)
@@ -129,6 +155,11 @@ class EmailTransport(Transport):
             ) from None
         if not sent:
             raise TransportError("email backend did not send the message", permanent=False)
+        # An email service provider (anymail) gives its own id, which its events carry.
+        esp_status = getattr(email, "anymail_status", None)
+        esp_id = getattr(esp_status, "message_id", None)
+        if esp_id:
+            return SendReceipt(provider_message_id=str(esp_id), provider=esp_name(self._backend))
         return SendReceipt(provider_message_id=message_id)
 
     def _connect(self) -> None:

@@ -26,13 +26,14 @@ from django.utils import timezone
 from kombu.exceptions import OperationalError as BrokerError
 
 from notifications.channels import (
+    OutcomeUnknown,
     OutgoingMessage,
     PushTarget,
     Transport,
     TransportError,
     get_transport,
 )
-from notifications.delivery import claims, outcomes
+from notifications.delivery import claims, outcomes, provider_batches
 from notifications.delivery.claims import Accepted, Claimed
 from notifications.delivery.faults import fault_point
 from notifications.delivery.outcomes import DispatchSummary
@@ -41,6 +42,7 @@ from notifications.models import Channel, Delivery, PushDevice, UserNotification
 from notifications.policy.decision_cache import DecisionCache
 from notifications.policy.decisions import Action, SkipReason, may_name_medication
 from notifications.policy.preferences import preferences_for
+from notifications.receipts.outcomes import record_unknown
 from notifications.rendering.messages import TemplateOverrides, render_message
 
 __all__ = ["ClaimReleased", "DispatchSummary", "send_deliveries"]
@@ -205,7 +207,18 @@ def _send_claimed(
         {d.recipient.notification.event for d in deliveries.values()}
     )
     for channel, items in to_send.items():
+        if channel == Channel.SMS:
+            items = provider_batches.hold_over_budget(flight.token, items, summary)
         with get_transport(channel) as transport:
+            if channel in provider_batches.BATCHED_CHANNELS:
+                provider_batches.send_batch(
+                    transport,
+                    [deliveries[item.id] for item in items],
+                    lambda d: _message(d, preferences[d.recipient.user_id], targets, overrides),
+                    summary,
+                    flight,
+                )
+                continue
             for item in items:
                 delivery = deliveries[item.id]
                 message = _message(delivery, preferences[item.user.id], targets, overrides)
@@ -226,6 +239,9 @@ def send_one(
     fault_point("before_send")
     try:
         receipt = transport.send(message)
+    except OutcomeUnknown as error:
+        record_unknown(ids[0], attempt_ids[0], error, token=flight.token)
+        return
     except TransportError as error:
         reason, permanent = error.reason, error.permanent
     except SoftTimeLimitExceeded:
@@ -244,7 +260,9 @@ def send_one(
         accepted_at = time.perf_counter()
         flight.accepted[ids[0]] = Accepted(tuple(attempt_ids), receipt.provider_message_id)
         fault_point("after_send")
-        outcomes.record_sent(flight.token, ids, attempt_ids, receipt.provider_message_id)
+        outcomes.record_sent(
+            flight.token, ids, attempt_ids, receipt.provider_message_id, receipt.provider
+        )
         window_ms = (time.perf_counter() - accepted_at) * 1000
         summary.longest_window_ms = max(summary.longest_window_ms, window_ms)
         del flight.accepted[ids[0]]

@@ -68,6 +68,7 @@ def record_sent(
     delivery_ids: Sequence[int],
     attempt_ids: Sequence[int],
     provider_message_id: str,
+    provider: str = "",
 ) -> int:
     """The provider accepted: the attempts and their deliveries become sent, together."""
     now = timezone.now()
@@ -75,6 +76,7 @@ def record_sent(
         DeliveryAttempt.objects.filter(pk__in=attempt_ids).update(
             outcome=AttemptOutcome.SENT,
             finished_at=now,
+            provider=provider,
             provider_message_id=provider_message_id,
         )
         changed = Delivery.objects.filter(
@@ -82,6 +84,7 @@ def record_sent(
         ).update(
             status=DeliveryStatus.SENT,
             sent_at=now,
+            provider=provider,
             provider_message_id=provider_message_id,
             claim_token=None,
             last_error="",

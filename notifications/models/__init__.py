@@ -9,12 +9,14 @@ from .choices import (
     EmailTimePreference,
     NotificationType,
     Priority,
+    ReceiptStatus,
     RecipientStatus,
 )
 from .delivery import Delivery, DeliveryAttempt
 from .devices import PushDevice
 from .notification import Notification, NotificationRecipient
 from .preferences import UserNotificationPreferences
+from .receipts import DeliveryReceipt, PushTicket
 from .templates import NotificationTemplate, TemplatePart
 
 __all__ = [
@@ -24,6 +26,7 @@ __all__ = [
     "Channel",
     "Delivery",
     "DeliveryAttempt",
+    "DeliveryReceipt",
     "DeliveryStatus",
     "EmailTimePreference",
     "Notification",
@@ -32,6 +35,8 @@ __all__ = [
     "NotificationType",
     "Priority",
     "PushDevice",
+    "PushTicket",
+    "ReceiptStatus",
     "RecipientStatus",
     "TemplatePart",
     "UserNotificationPreferences",

@@ -69,6 +69,8 @@ class DeliveryStatus(models.TextChoices):
     FAILED = "failed", _("Failed")
     SKIPPED = "skipped", _("Skipped")
     CANCELLED = "cancelled", _("Cancelled")
+    # The provider may have taken it (no answer came): never resent until reconciled.
+    UNKNOWN = "unknown", _("Outcome unknown")
 
 
 class AttemptOutcome(models.TextChoices):
@@ -76,6 +78,16 @@ class AttemptOutcome(models.TextChoices):
     SENT = "sent", _("Sent")
     TEMPORARY_FAILURE = "temporary_failure", _("Temporary failure")
     PERMANENT_FAILURE = "permanent_failure", _("Permanent failure")
+    UNKNOWN = "unknown", _("No answer (outcome unknown)")
+
+
+class ReceiptStatus(models.TextChoices):
+    """What the provider last reported about a sent message (its delivery receipt)."""
+
+    NONE = "", _("No receipt yet")
+    DELIVERED = "delivered", _("Delivered")
+    UNDELIVERED = "undelivered", _("Undelivered")
+    EXPIRED = "expired", _("Expired")
 
 
 class EmailTimePreference(models.TextChoices):

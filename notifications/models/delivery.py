@@ -8,7 +8,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from .choices import AttemptOutcome, Channel, DeliveryStatus
+from .choices import AttemptOutcome, Channel, DeliveryStatus, ReceiptStatus
 from .notification import NotificationRecipient
 
 
@@ -70,7 +70,21 @@ class Delivery(models.Model):
     claimed_at = models.DateTimeField(_("claimed at"), null=True, blank=True)
     claim_token = models.UUIDField(_("claim token"), null=True, blank=True)
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    # Defaults in Python and in the table: rows written with a column list of their own
+    # (bench COPY, raw INSERTs) leave these columns to the database.
+    provider = models.CharField(_("provider"), max_length=20, blank=True, default="", db_default="")
     provider_message_id = models.CharField(_("provider message id"), max_length=200, blank=True)
+    # The provider's last word on the message after it took it (SMS delivery reports,
+    # Expo push receipts, email events).
+    receipt_status = models.CharField(
+        _("receipt"),
+        max_length=12,
+        choices=ReceiptStatus.choices,
+        blank=True,
+        default="",
+        db_default="",
+    )
+    receipt_at = models.DateTimeField(_("receipt at"), null=True, blank=True)
     # Why the last attempt failed or the delivery was skipped. Never a message body,
     # address or phone number.
     last_error = models.TextField(_("last error"), blank=True)
@@ -101,6 +115,18 @@ class Delivery(models.Model):
             ),
             # Only claimed rows carry a token: a partial index stays the size of the work
             # in flight instead of the whole table.
+            # Receipts find their delivery by the provider's id.
+            models.Index(
+                fields=["provider_message_id"],
+                condition=~models.Q(provider_message_id=""),
+                name="delivery_provider_msg_idx",
+            ),
+            # The reconciler's question: which outcomes are still unknown.
+            models.Index(
+                fields=["claimed_at"],
+                condition=models.Q(status="unknown"),
+                name="delivery_unknown_idx",
+            ),
             models.Index(
                 fields=["claim_token"],
                 condition=models.Q(claim_token__isnull=False),
@@ -123,6 +149,7 @@ class DeliveryAttempt(models.Model):
     outcome = models.CharField(
         _("outcome"), max_length=20, choices=AttemptOutcome.choices, default=AttemptOutcome.STARTED
     )
+    provider = models.CharField(_("provider"), max_length=20, blank=True, default="", db_default="")
     provider_message_id = models.CharField(_("provider message id"), max_length=200, blank=True)
     error = models.TextField(_("error"), blank=True)
 

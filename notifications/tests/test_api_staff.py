@@ -131,7 +131,7 @@ def test_the_delivery_report_counts_by_channel_and_status_in_one_query(
         response = client.get(url)
 
     assert response.status_code == 200
-    zero = dict.fromkeys(DeliveryStatus.values, 0)
+    zero = dict.fromkeys([*DeliveryStatus.values, "delivered", "undelivered", "expired"], 0)
     assert response.json() == {
         "notification_id": result.notification.pk,
         "total": 4,
@@ -168,5 +168,8 @@ def test_a_patient_cannot_read_delivery_reports(api, patient):
     assert response.status_code == 403
 
 
-def test_the_report_lists_every_delivery_status():
-    assert set(DeliveryStatus.values) | {"total"} == set(DeliveryStatusCountsSerializer().fields)
+def test_the_report_lists_every_delivery_status_and_receipt_outcome():
+    receipts = {"delivered", "undelivered", "expired"}
+    assert set(DeliveryStatus.values) | receipts | {"total"} == set(
+        DeliveryStatusCountsSerializer().fields
+    )

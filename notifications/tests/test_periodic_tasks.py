@@ -107,6 +107,8 @@ def test_the_seeds_tasks_exist_with_their_schedules_and_queues() -> None:
         "Cleanup Old Notifications": "cron 0 2 * * 0 (Africa/Johannesburg)",
         "Medication Reminder Dispatcher": "every 60 seconds",
         "Notification Outbox Sweeper": "every 60 seconds",
+        "Reconcile Unknown Deliveries": "every 300 seconds",
+        "Push Receipts": "every 900 seconds",
         "Staff Dashboard Rollups": "every 300 seconds",
         # Not the seed's: the heartbeat /health/ and /metrics read (issue 15).
         "Beat Heartbeat": "every 30 seconds",

@@ -1,22 +1,19 @@
-"""Push transports.
-
-Only development transports exist so far: ``FilePushTransport`` (the default; one JSON
+"""The development push transports: ``FilePushTransport`` (the embedded default; one JSON
 file per message under ``NOTIFICATION_FILE_TRANSPORT_DIR/push``) and
-``ConsolePushTransport`` (prints to stdout).
-
-A real push transport sends one message to every ``PushTarget`` of the recipient (Expo's
-push API for ``expo`` tokens, ``pywebpush`` for ``webpush`` subscriptions). Devices the
-provider reports as gone (Expo ``DeviceNotRegistered``, Web Push 404/410) go into
-``SendReceipt.dead_device_ids`` for the caller to deactivate; the send still succeeds if
-any device took the message, and raises a temporary ``TransportError`` if none did because
-of timeouts or 5xx answers.
-"""
+``ConsolePushTransport`` (prints to stdout)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from .base import OutgoingMessage, SendReceipt, Transport, TransportError, write_console, write_json
+from ..base import (
+    OutgoingMessage,
+    SendReceipt,
+    Transport,
+    TransportError,
+    write_console,
+    write_json,
+)
 
 # Enough to tell devices apart in a file a developer reads; a whole token is a credential
 # that lets anyone push to the device.

@@ -1,0 +1,171 @@
+"""Benchmark of the provider channels: one worker process against loopback providers that
+answer after 100 ms (issue 12).
+
+    python3 dev.py bench channels          # 1,000 and 2,000 SMS, 2,000 and 4,000 Expo pushes
+
+The stand-ins (Clickatell, Expo) run in a process of their own, so the worker's figures
+are the worker's. The worker runs ``send_deliveries`` (what the Celery task runs) over
+batches of NOTIFICATION_BATCH_SIZE claimed deliveries, in this process.
+
+The physical limit of a 100 ms provider is (requests in flight x messages per request) /
+0.1 s: SMS one message per request, PROVIDER_MAX_IN_FLIGHT at once; Expo 100 per request,
+as many requests at once as a batch has chunks. Memory: peak RSS of a fresh process per
+size, which stays flat when it does not grow with the number of messages.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing
+import os
+import subprocess
+import sys
+import time
+from typing import Any
+
+from common import ROOT, ensure_database, peak_rss_mb, reset_tables, setup_django
+
+LATENCY = 0.1
+
+
+def serve_providers(connection: Any) -> None:
+    from medguard_backend.testing.provider_answers import install_default_routes
+    from medguard_backend.testing.providers import ProviderServer
+
+    server = ProviderServer()
+    install_default_routes(server)
+    server.delay = LATENCY
+    server.start()
+    connection.send(server.url)
+    connection.recv()  # until told to stop
+    server.stop()
+
+
+def create_recipients(count: int, channel: str) -> list[int]:
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.hashers import make_password
+
+    from notifications.models import Delivery, PushDevice, UserNotificationPreferences
+    from notifications.services import NotificationService
+
+    user_model = get_user_model()
+    unusable = make_password(None)
+    users = user_model.objects.bulk_create(
+        [
+            user_model(
+                username=f"bench{n}",
+                email=f"bench{n}@example.org",
+                phone=f"+2782{n:07d}",
+                phone_verified=True,
+                password=unusable,
+            )
+            for n in range(count)
+        ]
+    )
+    UserNotificationPreferences.objects.bulk_create(
+        [UserNotificationPreferences(user=u, sms_notifications_enabled=True) for u in users]
+    )
+    if channel == "push":
+        PushDevice.objects.bulk_create(
+            [
+                PushDevice(user=u, kind="expo", token=f"ExponentPushToken[bench-{u.pk}]")
+                for u in users
+            ]
+        )
+    notification = NotificationService.create_notification("Reminder", "Time for your dose")
+    NotificationService.send_notification_to_users(users, notification, channels=[channel])
+    return list(
+        Delivery.objects.filter(channel=channel, status="pending")
+        .order_by("id")
+        .values_list("id", flat=True)
+    )
+
+
+def measure(channel: str, count: int) -> dict[str, Any]:
+    from django.conf import settings
+
+    from notifications.delivery.dispatch import send_deliveries
+    from notifications.models import Delivery
+
+    ids = create_recipients(count, channel)
+    batch = settings.NOTIFICATION_BATCH_SIZE
+    send_deliveries(ids[:1])  # warm up: the pooled client and its threads
+    ids = ids[1:]
+    started = time.perf_counter()
+    for start in range(0, len(ids), batch):
+        send_deliveries(ids[start : start + batch])
+    elapsed = time.perf_counter() - started
+    sent = Delivery.objects.filter(id__in=ids, status="sent").count()
+    if channel == "sms":
+        in_flight, per_request = settings.PROVIDER_MAX_IN_FLIGHT, 1
+    else:
+        in_flight, per_request = min(batch // 100, settings.PROVIDER_MAX_IN_FLIGHT), 100
+    limit = in_flight * per_request / LATENCY
+    return {
+        "channel": channel,
+        "messages": len(ids),
+        "sent": sent,
+        "seconds": round(elapsed, 2),
+        "per_second": round(sent / elapsed, 1),
+        "physical_limit_per_second": limit,
+        "share_of_limit": round(sent / elapsed / limit, 3),
+        "in_flight": in_flight,
+        "batch": batch,
+        "peak_rss_mb": round(peak_rss_mb(), 1),
+    }
+
+
+def one_size(channel: str, count: int) -> None:
+    ensure_database()
+    parent, child = multiprocessing.Pipe()
+    providers = multiprocessing.Process(target=serve_providers, args=(child,), daemon=True)
+    providers.start()
+    url = parent.recv()
+    os.environ.update(
+        {
+            "SMS_BACKENDS": "clickatell",
+            "CLICKATELL_API_KEY": "bench",
+            "CLICKATELL_API_URL": url,
+            "EXPO_API_URL": url,
+            "SMS_DAILY_LIMIT_PER_USER": "0",
+            "NOTIFICATION_PUSH_TRANSPORT": "notifications.channels.push.ProviderPushTransport",
+        }
+    )
+    setup_django()
+    reset_tables()
+    try:
+        result = measure(channel, count)
+    finally:
+        parent.send("stop")
+        providers.join(10)
+    print(json.dumps(result))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--one", nargs=2, metavar=("CHANNEL", "COUNT"))
+    args = parser.parse_args()
+    if args.one:
+        one_size(args.one[0], int(args.one[1]))
+        return
+    for channel, count in (("sms", 1000), ("sms", 2000), ("push", 2000), ("push", 4000)):
+        output = subprocess.run(
+            [sys.executable, __file__, "--one", channel, str(count)],
+            cwd=ROOT / "bench",
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        result = json.loads(output.splitlines()[-1])
+        print(
+            f"{channel}: {result['per_second']:.0f}/s for {result['sent']} messages "
+            f"({result['share_of_limit']:.0%} of the {result['physical_limit_per_second']:.0f}/s"
+            f" limit of {result['in_flight']} requests in flight at 100 ms), "
+            f"peak RSS {result['peak_rss_mb']} MB"
+        )
+        print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()

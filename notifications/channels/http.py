@@ -1,0 +1,216 @@
+"""The one HTTP base every provider transport stands on.
+
+A provider class only says how to build its request (``build_request``) and what its
+answer means (``read_answer``); this module owns the rest, once: one pooled httpx client
+per worker process (keep-alive, HTTP/2 where the provider speaks it), connect and read
+timeouts, many requests in flight for a batch, and the line between the four outcomes:
+
+- sent: the provider answered that it took the message (a receipt with its id);
+- temporary: it said "not now" (429, 5xx) or never saw the request (connection refused,
+  connect timeout): retried with the pipeline's back-off, or the next SMS gateway;
+- permanent: it refused the message itself (an invalid number): failed with its reason;
+- unknown: the request was written and no answer came (read timeout, connection dropped):
+  ``OutcomeUnknown``, never resent blindly (see ``notifications.receipts.reconcile``).
+"""
+
+from __future__ import annotations
+
+import abc
+import functools
+import json
+import os
+import threading
+from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
+from typing import Any, ClassVar, TypeVar
+
+import httpx
+from django.conf import settings
+
+from .base import OutcomeUnknown, OutgoingMessage, SendOutcome, SendReceipt, TransportError
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class ProviderRequest:
+    method: str
+    url: str
+    headers: Mapping[str, str] = field(default_factory=dict)
+    json: Any = None
+    form: Mapping[str, str] | None = None
+    content: bytes | None = None
+    auth: tuple[str, str] | None = None
+
+
+@dataclass(frozen=True)
+class ProviderAnswer:
+    status_code: int
+    headers: Mapping[str, str]
+    body: bytes
+
+    def json(self) -> Any:
+        """The body as JSON, or None when it is not JSON (a proxy's HTML error page)."""
+        try:
+            return json.loads(self.body)
+        except ValueError:
+            return None
+
+
+class HttpService:
+    """A provider reached over HTTP: its name (in reasons and receipts), whether it speaks
+    HTTP/2, and the answers every HTTP API shares."""
+
+    name: ClassVar[str]
+    # Only where the provider's production host speaks it: multiplexing many sends over
+    # one connection is what HTTP/2 buys; a plain-HTTP loopback stand-in speaks 1.1.
+    http2: ClassVar[bool] = False
+
+    def refusal(self, answer: ProviderAnswer, detail: str = "") -> TransportError:
+        """A temporary error for the answers that say nothing about the message: rate
+        limits, server errors and our own credentials refused (a configuration problem
+        that the next gateway may not have). Anything else is left to the subclass."""
+        suffix = f": {detail}" if detail else ""
+        code = answer.status_code
+        if code == 429:
+            return TransportError(f"{self.name} rate limited (HTTP 429){suffix}", permanent=False)
+        if code in (401, 403):
+            return TransportError(
+                f"{self.name} refused our credentials (HTTP {code}){suffix}", permanent=False
+            )
+        if code >= 500:
+            return TransportError(
+                f"{self.name} server error (HTTP {code}){suffix}", permanent=False
+            )
+        return TransportError(f"{self.name} answered HTTP {code}{suffix}", permanent=False)
+
+
+class HttpProvider(HttpService, abc.ABC):
+    """A provider that takes one message per request (the SMS gateways): a subclass only
+    builds the request and reads the answer, raising ``TransportError`` for a refusal."""
+
+    @abc.abstractmethod
+    def build_request(self, message: OutgoingMessage) -> ProviderRequest:
+        """The request that sends ``message``."""
+
+    @abc.abstractmethod
+    def read_answer(self, message: OutgoingMessage, answer: ProviderAnswer) -> SendReceipt:
+        """The receipt for an answer that took the message; raise otherwise."""
+
+
+# --- The pooled client: one per worker process ---------------------------------------------
+
+_clients: dict[tuple[bool, int, int, int], httpx.Client] = {}
+_clients_pid = 0
+_clients_lock = threading.Lock()
+_executor: ThreadPoolExecutor | None = None
+
+
+def shared_client(*, http2: bool = False) -> httpx.Client:
+    """The process's client (one for HTTP/2 providers, one for the others). Celery's
+    prefork workers fork after import: a client inherited from the parent would share its
+    sockets, so a new process builds its own."""
+    global _clients_pid, _executor
+    with _clients_lock:
+        if _clients_pid != os.getpid():
+            _clients.clear()
+            _executor = None
+            _clients_pid = os.getpid()
+        # Keyed by the settings it was built from, so that changed settings (tests, the
+        # benchmark) get a client of their own rather than an old one's timeouts.
+        key = (
+            http2,
+            settings.PROVIDER_CONNECT_TIMEOUT_SECONDS,
+            settings.PROVIDER_READ_TIMEOUT_SECONDS,
+            settings.PROVIDER_MAX_IN_FLIGHT,
+        )
+        client = _clients.get(key)
+        if client is None:
+            in_flight = settings.PROVIDER_MAX_IN_FLIGHT
+            client = httpx.Client(
+                http2=http2,
+                timeout=httpx.Timeout(
+                    settings.PROVIDER_READ_TIMEOUT_SECONDS,
+                    connect=settings.PROVIDER_CONNECT_TIMEOUT_SECONDS,
+                    # Waiting for a free pooled connection is not the provider's fault.
+                    pool=settings.PROVIDER_READ_TIMEOUT_SECONDS,
+                ),
+                limits=httpx.Limits(max_connections=in_flight, max_keepalive_connections=in_flight),
+                headers={"User-Agent": "MedGuard-SA-Notifications"},
+            )
+            _clients[key] = client
+        return client
+
+
+def _shared_executor() -> ThreadPoolExecutor:
+    global _executor
+    shared_client()  # resets the executor too in a freshly forked process
+    with _clients_lock:
+        if _executor is None:
+            _executor = ThreadPoolExecutor(
+                max_workers=settings.PROVIDER_MAX_IN_FLIGHT, thread_name_prefix="provider-send"
+            )
+        return _executor
+
+
+def exchange(provider: HttpService, request: ProviderRequest) -> ProviderAnswer:
+    """Make one request; a failure to get an answer becomes a temporary error when the
+    request cannot have reached the provider and ``OutcomeUnknown`` when it may have."""
+    client = shared_client(http2=provider.http2)
+    try:
+        response = client.request(
+            request.method,
+            request.url,
+            headers=dict(request.headers),
+            json=request.json,
+            data=dict(request.form) if request.form is not None else None,
+            content=request.content,
+            auth=request.auth,
+        )
+    except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as error:
+        raise TransportError(
+            f"{provider.name} unreachable: {type(error).__name__}", permanent=False
+        ) from None
+    except (httpx.WriteError, httpx.WriteTimeout) as error:
+        # The request was not written whole, so the provider cannot have acted on it.
+        raise TransportError(
+            f"{provider.name} request not sent: {type(error).__name__}", permanent=False
+        ) from None
+    except (httpx.ReadTimeout, httpx.ReadError, httpx.RemoteProtocolError) as error:
+        raise OutcomeUnknown(
+            f"{provider.name} gave no answer: {type(error).__name__}", provider=provider.name
+        ) from None
+    except httpx.HTTPError as error:
+        raise OutcomeUnknown(
+            f"{provider.name} HTTP error: {type(error).__name__}", provider=provider.name
+        ) from None
+    return ProviderAnswer(response.status_code, response.headers, response.content)
+
+
+def send_with(provider: HttpProvider, message: OutgoingMessage) -> SendReceipt:
+    answer = exchange(provider, provider.build_request(message))
+    receipt = provider.read_answer(message, answer)
+    return receipt if receipt.provider else replace(receipt, provider=provider.name)
+
+
+def run_parallel(calls: Iterable[Callable[[], T]]) -> list[T]:
+    """Run ``calls`` with up to PROVIDER_MAX_IN_FLIGHT at once; results in order.
+
+    ``calls`` may be a generator: each call is handed to a thread as soon as it is made,
+    so building the next message overlaps the requests already in flight."""
+    return list(_shared_executor().map(lambda call: call(), calls))
+
+
+def in_parallel(send: Any, messages: Iterable[OutgoingMessage]) -> list[SendOutcome]:
+    """``send`` applied to every message with up to PROVIDER_MAX_IN_FLIGHT at once; a
+    raised ``TransportError`` becomes that message's outcome."""
+
+    def one(message: OutgoingMessage) -> SendOutcome:
+        try:
+            result: SendReceipt = send(message)
+        except TransportError as error:
+            return error
+        return result
+
+    return run_parallel(functools.partial(one, message) for message in messages)

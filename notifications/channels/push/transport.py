@@ -1,0 +1,145 @@
+"""``ProviderPushTransport``: every device of every message in a batch, at once.
+
+Expo messages of the whole batch go in chunks of 100 per request, the chunks and the Web
+Push requests all in flight together. A delivery is sent if any of its devices took it;
+devices the provider called gone come back in ``dead_device_ids``. When none took it the
+worst answer decides: an unknown outcome (a chunk that may have gone out) before a
+temporary failure, and permanent only when every device was refused for good.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from ..base import (
+    OutcomeUnknown,
+    OutgoingMessage,
+    PushTarget,
+    SendOutcome,
+    SendReceipt,
+    Transport,
+    TransportError,
+)
+from ..http import run_parallel
+from .development import require_targets
+from .expo import CHUNK, Expo, Ticket, expo_message
+from .webpush import SubscriptionGone, WebPush
+
+
+@dataclass
+class _Progress:
+    """What one message's devices came to so far."""
+
+    tickets: list[tuple[int, str]] = field(default_factory=list)
+    web_sent: int = 0
+    dead: list[int] = field(default_factory=list)
+    errors: list[TransportError] = field(default_factory=list)
+
+    def outcome(self) -> SendOutcome:
+        if self.tickets or self.web_sent:
+            first = self.tickets[0][1] if self.tickets else ""
+            return SendReceipt(
+                provider_message_id=first,
+                provider="expo" if self.tickets else "webpush",
+                dead_device_ids=tuple(self.dead),
+                push_tickets=tuple(self.tickets),
+            )
+        unknown = [e for e in self.errors if isinstance(e, OutcomeUnknown)]
+        if unknown:
+            return unknown[0]
+        temporary = [e for e in self.errors if not e.permanent]
+        if temporary:
+            return temporary[0]
+        reason = self.errors[0].reason if self.errors else "no active push device"
+        # Carried on a permanent error too: the caller deactivates the gone devices.
+        return TransportError(reason, permanent=True, dead_device_ids=tuple(self.dead))
+
+
+class ProviderPushTransport(Transport):
+    channel = "push"
+
+    def __init__(self) -> None:
+        self.expo = Expo()
+        self.webpush = WebPush()
+
+    def send(self, message: OutgoingMessage) -> SendReceipt:
+        [outcome] = self.send_batch([message])
+        if isinstance(outcome, TransportError):
+            raise outcome
+        return outcome
+
+    def send_batch(self, messages: Iterable[OutgoingMessage]) -> list[SendOutcome]:
+        # Expo's chunks need the whole batch's devices first.
+        messages = list(messages)
+        progress = [_Progress() for _ in messages]
+        expo_entries: list[tuple[int, int]] = []  # (message index, device id)
+        expo_payloads = []
+        calls: list[Callable[[], None]] = []
+        for index, message in enumerate(messages):
+            try:
+                require_targets(message)
+            except TransportError as error:
+                progress[index].errors.append(error)
+                continue
+            for target in message.push_targets:
+                if target.kind == "expo":
+                    expo_entries.append((index, target.device_id))
+                    expo_payloads.append(
+                        expo_message(target, message.subject, message.text, message.delivery_id)
+                    )
+                else:
+                    calls.append(functools.partial(self._web, progress[index], target, message))
+        for start in range(0, len(expo_payloads), CHUNK):
+            calls.append(
+                functools.partial(
+                    self._expo_chunk,
+                    progress,
+                    expo_entries[start : start + CHUNK],
+                    expo_payloads[start : start + CHUNK],
+                )
+            )
+        run_parallel(calls)
+        return [item.outcome() for item in progress]
+
+    def _expo_chunk(
+        self,
+        progress: list[_Progress],
+        entries: list[tuple[int, int]],
+        payloads: list[dict[str, object]],
+    ) -> None:
+        try:
+            tickets: list[Ticket] = self.expo.send_chunk(payloads)
+        except TransportError as error:
+            for index in {index for index, _device in entries}:
+                progress[index].errors.append(error)
+            return
+        per_message: dict[int, list[tuple[int, Ticket]]] = defaultdict(list)
+        for (index, device_id), ticket in zip(entries, tickets, strict=True):
+            per_message[index].append((device_id, ticket))
+        for index, results in per_message.items():
+            for device_id, ticket in results:
+                if ticket.ticket_id:
+                    progress[index].tickets.append((device_id, ticket.ticket_id))
+                elif ticket.device_gone:
+                    progress[index].dead.append(device_id)
+                    progress[index].errors.append(
+                        TransportError("expo: DeviceNotRegistered", permanent=True)
+                    )
+                else:
+                    progress[index].errors.append(
+                        TransportError(f"expo: {ticket.error}", permanent=True)
+                    )
+
+    def _web(self, progress: _Progress, target: PushTarget, message: OutgoingMessage) -> None:
+        try:
+            self.webpush.send(target, message.subject, message.text, message.delivery_id)
+        except SubscriptionGone as error:
+            progress.dead.append(target.device_id)
+            progress.errors.append(error)
+        except TransportError as error:
+            progress.errors.append(error)
+        else:
+            progress.web_sent += 1

@@ -1,0 +1,68 @@
+"""BulkSMS's JSON REST API v1: ``POST /v1/messages`` with HTTP basic auth (token id and
+secret). The delivery key goes as ``userSuppliedId``, echoed on every status webhook.
+
+A refusal is an RFC 7807 problem document (``type``, ``title``, ``status``, ``detail``);
+only one that names the recipient is about the message, the rest (credits, auth, quota)
+are this gateway's trouble.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+
+from ..base import OutgoingMessage, SendReceipt, TransportError
+from ..http import ProviderAnswer, ProviderRequest
+from .gateway import SMSGateway
+
+
+class BulkSMS(SMSGateway):
+    name = "bulksms"
+    credentials = ("BULKSMS_TOKEN_ID", "BULKSMS_TOKEN_SECRET")
+    url_setting = "BULKSMS_API_URL"
+
+    def build_request(self, message: OutgoingMessage) -> ProviderRequest:
+        body: dict[str, Any] = {
+            "to": message.to,
+            "body": message.text,
+            "encoding": "UNICODE" if self.unicode(message) else "TEXT",
+            "userSuppliedId": message.idempotency_key,
+            "deliveryReports": "ALL",
+            # One segment is what the renderer fits; never let a long text bill as many.
+            "longMessageMaxParts": 1,
+        }
+        if self.sender_id():
+            body["from"] = self.sender_id()
+        return ProviderRequest(
+            "POST",
+            f"{self.base_url}/v1/messages",
+            headers={"Accept": "application/json"},
+            json=body,
+            auth=(settings.BULKSMS_TOKEN_ID, settings.BULKSMS_TOKEN_SECRET),
+        )
+
+    def read_answer(self, message: OutgoingMessage, answer: ProviderAnswer) -> SendReceipt:
+        body = answer.json()
+        if answer.status_code in (200, 201) and isinstance(body, list) and body:
+            first = body[0] if isinstance(body[0], dict) else {}
+            status = first.get("status") or {}
+            if status.get("type") == "FAILED":
+                raise TransportError(
+                    f"bulksms refused: {status.get('id', 'FAILED')}", permanent=True
+                )
+            if first.get("id"):
+                return SendReceipt(str(first["id"]))
+        if answer.status_code == 400 and isinstance(body, dict):
+            detail = str(body.get("detail", ""))
+            title = str(body.get("title", "bad request"))[:80]
+            if _names_recipient(detail):
+                raise TransportError(f"bulksms: invalid phone number ({title})", permanent=True)
+            raise TransportError(f"bulksms 400: {title}", permanent=False)
+        detail = str(body.get("title", ""))[:80] if isinstance(body, dict) else ""
+        raise self.refusal(answer, detail)
+
+
+def _names_recipient(detail: str) -> bool:
+    lowered = detail.lower()
+    return "'to'" in lowered or "recipient" in lowered or "phone number" in lowered

@@ -1,0 +1,176 @@
+"""Sending a channel's claimed deliveries to an HTTP provider as one batch.
+
+A provider answering in 100 ms allows ten sends a second one after the other; the SMS
+gateways and push services keep many requests in flight instead (``Transport.send_batch``),
+so the batch's attempts are written first (one INSERT), the batch is sent, and the outcomes
+are recorded together: one UPDATE each for the sent attempts and deliveries, whatever the
+batch size (`dev.py bench channels`: one worker from ~10 to several hundred SMS a second).
+
+The exactly-once rules are ``send_one``'s: attempts committed as started before any
+request; what the providers accepted is noted in the task's ``InFlight`` before it is
+recorded; an unknown outcome is recorded as such, never retried.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections import defaultdict
+from collections.abc import Callable, Iterator, Sequence
+from typing import TYPE_CHECKING
+
+from celery.exceptions import SoftTimeLimitExceeded
+from django.db import connection, transaction
+from django.utils import timezone
+
+from notifications.channels import (
+    OutcomeUnknown,
+    OutgoingMessage,
+    SendReceipt,
+    Transport,
+)
+from notifications.channels.sms.budget import BUDGET_REASON, over_budget
+from notifications.delivery import outcomes
+from notifications.delivery.claims import Accepted, Claimed
+from notifications.delivery.faults import fault_point
+from notifications.models import AttemptOutcome, Delivery, DeliveryAttempt, DeliveryStatus
+from notifications.receipts.outcomes import record_push_results, record_unknown
+
+if TYPE_CHECKING:
+    from notifications.delivery.dispatch import InFlight
+    from notifications.delivery.outcomes import DispatchSummary
+
+logger = logging.getLogger(__name__)
+
+BATCHED_CHANNELS = frozenset({"sms", "push"})
+
+
+def hold_over_budget(
+    token: uuid.UUID, items: list[Claimed], summary: DispatchSummary
+) -> list[Claimed]:
+    """The SMS of ``items`` within today's budget; the rest wait for tomorrow's."""
+    over, tomorrow = over_budget([(c.id, c.user.id) for c in items], timezone.now())
+    if not over:
+        return items
+    summary.deferred += Delivery.objects.filter(
+        pk__in=over, claim_token=token, status=DeliveryStatus.SENDING
+    ).back_to_pending(not_before=tomorrow, last_error=BUDGET_REASON, refund_attempt=True)
+    logger.warning("%d SMS held back until tomorrow: daily budget reached", len(over))
+    return [c for c in items if c.id not in over]
+
+
+def send_batch(
+    transport: Transport,
+    deliveries: Sequence[Delivery],
+    message_for: Callable[[Delivery], OutgoingMessage],
+    summary: DispatchSummary,
+    flight: InFlight,
+) -> None:
+    """Send ``deliveries`` (one channel's), each as ``message_for`` renders it: rendered as
+    the transport takes them, so rendering overlaps the requests in flight."""
+    if not deliveries:
+        return
+    channel = deliveries[0].channel
+    attempt_ids = outcomes.start_attempts([(d.pk, d.attempts) for d in deliveries])
+    fault_point("before_send")
+    interrupted: list[BaseException] = []
+
+    def rendered() -> Iterator[OutgoingMessage]:
+        # A message that cannot be rendered (or the time limit striking here) stops the
+        # batch there; what is already in flight is still awaited and recorded.
+        for delivery in deliveries:
+            try:
+                yield message_for(delivery)
+            except Exception as error:
+                interrupted.append(error)
+                return
+
+    results = transport.send_batch(rendered())
+    unsent = list(zip(deliveries[len(results) :], attempt_ids[len(results) :], strict=True))
+    deliveries, attempt_ids = deliveries[: len(results)], attempt_ids[: len(results)]
+    sent: list[tuple[Delivery, int, SendReceipt]] = []
+    for delivery, attempt_id, result in zip(deliveries, attempt_ids, results, strict=True):
+        if isinstance(result, SendReceipt):
+            flight.accepted[delivery.pk] = Accepted((attempt_id,), result.provider_message_id)
+            sent.append((delivery, attempt_id, result))
+    fault_point("after_send")
+    if sent:
+        record_sent_many(flight.token, sent)
+        for delivery, _attempt, _receipt in sent:
+            del flight.accepted[delivery.pk]
+        fault_point("after_commit")
+        summary.sent += len(sent)
+        summary.by_channel[channel] += len(sent)
+
+    tickets: list[tuple[int, int, str]] = []
+    dead_devices: list[int] = []
+    failures: dict[tuple[str, bool], list[tuple[Delivery, int]]] = defaultdict(list)
+    for delivery, attempt_id, result in zip(deliveries, attempt_ids, results, strict=True):
+        dead_devices.extend(result.dead_device_ids)
+        if isinstance(result, SendReceipt):
+            tickets.extend((delivery.pk, device, ticket) for device, ticket in result.push_tickets)
+        elif isinstance(result, OutcomeUnknown):
+            record_unknown(delivery.pk, attempt_id, result, token=flight.token)
+        else:
+            failures[(result.reason, result.permanent)].append((delivery, attempt_id))
+    record_push_results(tickets, dead_devices)
+    if unsent:
+        error = interrupted[0]
+        if not isinstance(error, SoftTimeLimitExceeded):
+            logger.error("delivery %d could not be rendered", unsent[0][0].pk, exc_info=error)
+        failures[(f"not sent: {type(error).__name__} while rendering", False)].extend(unsent)
+    for (reason, permanent), failed in failures.items():
+        outcomes.record_failure(
+            flight.token,
+            [(d.pk, d.attempts) for d, _a in failed],
+            [a for _d, a in failed],
+            reason,
+            permanent=permanent,
+            channel=channel,
+            summary=summary,
+        )
+    if interrupted and isinstance(interrupted[0], SoftTimeLimitExceeded):
+        raise interrupted[0]
+
+
+def record_sent_many(token: uuid.UUID, sent: Sequence[tuple[Delivery, int, SendReceipt]]) -> int:
+    """``outcomes.record_sent`` for a batch: each attempt and delivery gets its own
+    provider and id. One parameterised statement per table run for all rows
+    (``executemany``, pipelined by psycopg): the same as ORM CASE expressions took 3.6 s
+    of a 500-SMS batch's 7.5 s under the profiler (`dev.py bench channels`)."""
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    claim = Delivery._meta.get_field("claim_token").get_db_prep_value(token, connection)
+    attempts, deliveries = DeliveryAttempt._meta.db_table, Delivery._meta.db_table
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.executemany(
+            f"UPDATE {attempts} SET outcome = %s, finished_at = %s, provider = %s, "  # noqa: S608 - table names from model metadata
+            "provider_message_id = %s WHERE id = %s",
+            [
+                (AttemptOutcome.SENT, now, r.provider, r.provider_message_id, attempt)
+                for _d, attempt, r in sent
+            ],
+        )
+        cursor.executemany(
+            f"UPDATE {deliveries} SET status = %s, sent_at = %s, provider = %s, "  # noqa: S608 - table names from model metadata
+            "provider_message_id = %s, claim_token = NULL, last_error = '', updated_at = %s "
+            "WHERE id = %s AND claim_token = %s AND status = %s",
+            [
+                (
+                    DeliveryStatus.SENT,
+                    now,
+                    r.provider,
+                    r.provider_message_id,
+                    now,
+                    delivery.pk,
+                    claim,
+                    DeliveryStatus.SENDING,
+                )
+                for delivery, _a, r in sent
+            ],
+        )
+        changed = cursor.rowcount
+    if changed != len(sent):
+        logger.warning(
+            "%d deliveries were no longer claimed when recorded as sent", len(sent) - changed
+        )
+    return changed

@@ -1,0 +1,218 @@
+"""The real pipeline (claim, decide, send, record) with SMS gateways and push services on
+loopback: failover, unknown outcomes that are never resent, push tickets and gone devices,
+the SMS budget, and a worker killed after the gateway's 2xx."""
+
+from __future__ import annotations
+
+import datetime
+import time
+
+import pytest
+import time_machine
+
+from medguard_backend.testing.factories import PreferencesFactory, PushDeviceFactory, UserFactory
+from medguard_backend.testing.provider_answers import clickatell_message_error, expo_ticket_error
+from medguard_backend.testing.providers import HANG, Answer
+from notifications.channels.sms.failover import reset_circuits
+from notifications.delivery import outbox
+from notifications.delivery.dispatch import send_deliveries
+from notifications.models import Delivery, DeliveryAttempt, PushDevice, PushTicket
+from notifications.receipts.outcomes import check_push_receipts
+from notifications.services import NotificationService
+
+# 10:00 in Johannesburg: outside anyone's quiet hours.
+MORNING = datetime.datetime(2026, 11, 30, 8, 0, tzinfo=datetime.UTC)
+
+
+@pytest.fixture(autouse=True)
+def providers(settings, provider_server):
+    reset_circuits()
+    settings.SMS_BACKENDS = ["clickatell", "bulksms"]
+    settings.CLICKATELL_API_KEY = "ct-key"
+    settings.CLICKATELL_API_URL = provider_server.url
+    settings.BULKSMS_TOKEN_ID = "bs-id"
+    settings.BULKSMS_TOKEN_SECRET = "bs-secret"
+    settings.BULKSMS_API_URL = provider_server.url
+    settings.EXPO_API_URL = provider_server.url
+    settings.PROVIDER_READ_TIMEOUT_SECONDS = 1
+    settings.SMS_DAILY_LIMIT_PER_USER = 0
+    settings.SMS_DAILY_LIMIT_TOTAL = 0
+    settings.NOTIFICATION_TRANSPORTS = {
+        **settings.NOTIFICATION_TRANSPORTS,
+        "sms": "notifications.channels.sms.GatewaySMSTransport",
+        "push": "notifications.channels.push.ProviderPushTransport",
+    }
+    with time_machine.travel(MORNING, tick=True):
+        yield
+    reset_circuits()
+
+
+def patients(count: int, *, phone_from: int = 821000001):
+    users = []
+    for n in range(count):
+        user = UserFactory(phone=f"+27{phone_from + n}")
+        PreferencesFactory(user=user, sms_notifications_enabled=True)
+        users.append(user)
+    return users
+
+
+def send(users, channel: str) -> list[int]:
+    notification = NotificationService.create_notification("Reminder", "Time for your dose")
+    NotificationService.send_notification_to_users(users, notification, channels=[channel])
+    return list(
+        Delivery.objects.filter(recipient__notification=notification, channel=channel)
+        .order_by("id")
+        .values_list("id", flat=True)
+    )
+
+
+@pytest.mark.django_db
+def test_sms_fail_over_to_bulksms_and_each_delivery_records_who_took_it(provider_server):
+    ids = send(patients(3), "sms")
+    provider_server.script("/v1/message", Answer(503, "busy"))
+
+    summary = send_deliveries(ids)
+
+    assert summary.sent == 3
+    rows = Delivery.objects.filter(id__in=ids).order_by("id")
+    assert {(d.status, d.provider) for d in rows} == {("sent", "clickatell"), ("sent", "bulksms")}
+    assert sorted(d.provider for d in rows) == ["bulksms", "clickatell", "clickatell"]
+    [bulksms] = [d for d in rows if d.provider == "bulksms"]
+    for delivery in rows:
+        [attempt] = delivery.attempts_log.all()
+        assert (attempt.outcome, attempt.provider, attempt.provider_message_id) == (
+            "sent",
+            delivery.provider,
+            delivery.provider_message_id,
+        )
+    keys = [
+        r.json()["messages"][0]["clientMessageId"]
+        for r in provider_server.requests_to("/v1/message")
+    ]
+    keys += [r.json()["userSuppliedId"] for r in provider_server.requests_to("/v1/messages")]
+    # Three messages, four requests: the one Clickatell refused went on, same key.
+    assert sorted(keys) == sorted(f"delivery-{pk}" for pk in [*ids, bulksms.pk])
+
+
+@pytest.mark.django_db
+def test_sending_a_batch_takes_the_same_queries_for_three_or_six_sms(provider_server):
+    small, large = send(patients(3), "sms"), send(patients(6, phone_from=821000101), "sms")
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as three:
+        send_deliveries(small)
+    with CaptureQueriesContext(connection) as six:
+        send_deliveries(large)
+
+    assert len(three.captured_queries) == len(six.captured_queries)
+    assert Delivery.objects.filter(status="sent").count() == 9
+
+
+@pytest.mark.django_db
+def test_an_invalid_number_fails_at_once_and_no_other_gateway_is_tried(provider_server):
+    [delivery_id] = send(patients(1), "sms")
+    provider_server.script("/v1/message", clickatell_message_error(105, "Invalid destination"))
+
+    send_deliveries([delivery_id])
+
+    delivery = Delivery.objects.get(pk=delivery_id)
+    assert (delivery.status, delivery.last_error) == (
+        "failed",
+        "clickatell 105: invalid destination address",
+    )
+    assert provider_server.requests_to("/v1/messages") == []
+
+
+@pytest.mark.django_db
+def test_a_send_without_an_answer_is_unknown_and_never_resent_by_the_sweeper(
+    provider_server, settings
+):
+    settings.NOTIFICATION_STUCK_AFTER_SECONDS = 1
+    [delivery_id] = send(patients(1), "sms")
+    provider_server.script("/v1/message", HANG)
+
+    send_deliveries([delivery_id])
+    time.sleep(1.5)
+    outbox.sweep()
+    send_deliveries([delivery_id])
+
+    delivery = Delivery.objects.get(pk=delivery_id)
+    assert (delivery.status, delivery.provider) == ("unknown", "clickatell")
+    [attempt] = DeliveryAttempt.objects.filter(delivery_id=delivery_id)
+    assert attempt.outcome == "unknown"
+    assert len(provider_server.requests_to("/v1/message")) == 1
+    assert provider_server.requests_to("/v1/messages") == []
+
+
+@pytest.mark.django_db
+def test_push_tickets_are_stored_and_gone_devices_deactivated_now_and_by_receipts(
+    provider_server,
+):
+    first, second = UserFactory(), UserFactory()
+    kept = PushDeviceFactory(user=first)
+    gone_now = PushDeviceFactory(user=first)
+    gone_later = PushDeviceFactory(user=second)
+    ids = send([first, second], "push")
+    provider_server.script(
+        "/--/api/v2/push/send",
+        Answer(
+            200,
+            {
+                "data": [
+                    {"status": "ok", "id": "ticket-kept"},
+                    expo_ticket_error("DeviceNotRegistered"),
+                    {"status": "ok", "id": "ticket-later"},
+                ]
+            },
+        ),
+    )
+
+    summary = send_deliveries(ids)
+
+    assert summary.sent == 2
+    assert set(PushTicket.objects.values_list("ticket_id", "device_id")) == {
+        ("ticket-kept", kept.pk),
+        ("ticket-later", gone_later.pk),
+    }
+    assert not PushDevice.objects.get(pk=gone_now.pk).active
+    provider_server.script(
+        "/--/api/v2/push/getReceipts",
+        Answer(
+            200,
+            {
+                "data": {
+                    "ticket-kept": {"status": "ok"},
+                    "ticket-later": expo_ticket_error("DeviceNotRegistered"),
+                }
+            },
+        ),
+    )
+    with time_machine.travel(MORNING + datetime.timedelta(minutes=20), tick=False):
+        assert check_push_receipts() == {"checked": 2, "gone": 1}
+    assert not PushDevice.objects.get(pk=gone_later.pk).active
+    assert PushDevice.objects.get(pk=kept.pk).active
+    receipts = dict(
+        Delivery.objects.filter(id__in=ids).values_list("recipient__user_id", "receipt_status")
+    )
+    assert receipts == {first.pk: "delivered", second.pk: "undelivered"}
+
+
+@pytest.mark.django_db
+def test_sms_over_the_daily_budget_waits_for_tomorrow_with_the_reason(provider_server, settings):
+    settings.SMS_DAILY_LIMIT_PER_USER = 1
+    [user] = patients(1)
+    first = send([user], "sms")
+    second = send([user], "sms")
+
+    send_deliveries(first + second)
+
+    sent, held = Delivery.objects.get(pk=first[0]), Delivery.objects.get(pk=second[0])
+    assert sent.status == "sent"
+    assert (held.status, held.last_error, held.attempts) == (
+        "pending",
+        "SMS budget for the day reached",
+        0,
+    )
+    assert held.not_before == datetime.datetime(2026, 11, 30, 22, 0, tzinfo=datetime.UTC)
+    assert len(provider_server.requests_to("/v1/message")) == 1
