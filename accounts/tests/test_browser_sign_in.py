@@ -8,6 +8,7 @@ import time
 import pytest
 from django.core.cache import cache
 
+from demo.medications import load_demo_medications
 from demo.notifications import load_demo_notifications
 from demo.people import DEMO_PASSWORD, load_demo_people
 from notifications.models import Notification
@@ -41,6 +42,7 @@ def test_each_demo_person_signs_in_by_typing_and_lands_on_the_page_their_email_n
     cache.clear()  # sign-in rate limits start from zero
     people = load_demo_people()
     start_worker(**smtp_server.environ(), SITE_BASE_URL=live_server.url)
+    load_demo_medications(people)  # the reminders are for the demo patients' own medicines
     load_demo_notifications(people)
     chromium.send(
         "Emulation.setDeviceMetricsOverride",
@@ -90,16 +92,16 @@ def test_each_demo_person_signs_in_by_typing_and_lands_on_the_page_their_email_n
         "johan": "af",
         "naledi": "en",
     }
-    assert landed["johan"]["first menu item"] == "Kennisgewings"
-    assert landed["thandi"]["first menu item"] == "Notifications"
+    assert landed["johan"]["first menu item"] == "Vandag"  # "Today", the patient pages come first
+    assert landed["thandi"]["first menu item"] == "Today"
     assert {name: page["signed in as"] for name, page in landed.items()} == {
         "admin": "Ayanda Admin",
         "thandi": "Thandi Mokoena",
         "johan": "Johan van der Merwe",
         "naledi": "Naledi Dlamini",
     }
-    assert landed["johan"]["heading"] == "Tyd om Metformin te neem"
-    assert landed["thandi"]["heading"] == "Time to take Metformin"
+    assert landed["johan"]["heading"] == "Tyd om Amlodipine 5 mg te neem"
+    assert landed["thandi"]["heading"] == "Time to take Metformin 500 mg"
     # A mail preview names no medicine unless the person chose so (PRIVACY.md); the page,
     # behind the sign-in, does.
     assert landed["thandi"]["email subject"] == "Time to take your medication"
