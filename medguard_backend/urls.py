@@ -21,7 +21,7 @@ urlpatterns = [
     path("api/", include("privacy.api.urls")),
     path("my-data/", include("privacy.web")),
     path("notifications/", include("notifications.web.urls")),
-    path("hooks/anymail/", include("anymail.urls")),
+    path("hooks/anymail/", include("notifications.channels.esp_webhooks")),
     path("hooks/", include("notifications.receipts.urls")),
     path("staff/", include("clinic.urls")),
     path("me/", include("patients.urls")),

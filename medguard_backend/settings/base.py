@@ -11,6 +11,7 @@ import datetime
 
 from django.core.exceptions import ImproperlyConfigured
 from kombu import Queue
+from kombu.transport import TRANSPORT_ALIASES
 
 from .env import (
     BASE_DIR,
@@ -304,10 +305,11 @@ if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
     # kombu's Redis transport with a patch that keeps a worker alive across Redis restarts
     # (an AttributeError killed it about once in ninety): see medguard_backend/broker.py.
     CELERY_BROKER_TRANSPORT = "medguard_backend.broker:Transport"
-if CELERY_BROKER_URL.startswith("filesystem://"):
-    # kombu's filesystem transport writing each message atomically (a consumer could read a
-    # half-written file and the worker died): see medguard_backend/broker.py.
-    CELERY_BROKER_TRANSPORT = "medguard_backend.broker:FilesystemTransport"
+# Every filesystem:// URL means kombu's filesystem transport writing each message atomically
+# (a consumer could read a half-written file and the worker died): see
+# medguard_backend/broker.py. Registered for the URL scheme rather than as the app's one
+# transport, so that a connection to another URL (a test's private Redis) keeps its own.
+TRANSPORT_ALIASES["filesystem"] = "medguard_backend.broker:FilesystemTransport"
 CELERY_RESULT_BACKEND = result_backend_value("CELERY_RESULT_BACKEND", "django-db")
 
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"

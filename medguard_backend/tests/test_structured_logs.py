@@ -9,12 +9,11 @@ import logging
 import time
 
 import pytest
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from medguard_backend.logging import RedactContactDetails
 from medguard_backend.structured_logs import JsonFormatter
-from medguard_backend.testing.factories import UserFactory
+from medguard_backend.testing.factories import UserFactory, api_token
 
 
 def test_a_json_line_is_redacted_like_a_text_line() -> None:
@@ -56,7 +55,7 @@ def test_json_logs_carry_the_request_id_into_the_tasks_it_published(start_worker
     staff = UserFactory(user_type="staff", is_staff=True)
     worker = start_worker(LOG_FORMAT="json")
     api = APIClient()
-    api.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=staff).key}")
+    api.credentials(HTTP_AUTHORIZATION=f"Token {api_token(staff)}")
 
     response = api.post(
         "/api/staff/system-notifications/",

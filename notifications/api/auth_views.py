@@ -42,7 +42,9 @@ class ObtainTokenView(ObtainAuthToken):
     has none)."""
 
     serializer_class = StrictAuthTokenSerializer
-
+    # Signing in asks for credentials in the body; a stale token sent along in the header
+    # must not turn the answer into 401 (the app signs in again precisely when it expired).
+    authentication_classes: list[type] = []
     parser_classes = [BoundedJSONParser]
     throttle_classes = [ScopedThrottle]
     throttle_scope = "auth_token"

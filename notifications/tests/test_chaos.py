@@ -23,9 +23,8 @@ import psycopg
 import pytest
 import requests
 from django.db import connection
-from rest_framework.authtoken.models import Token
 
-from medguard_backend.testing.factories import UserFactory
+from medguard_backend.testing.factories import UserFactory, api_token
 from medguard_backend.testing.processes import run_manage
 from medguard_backend.testing.servers import RedisServer, WebServer
 from notifications.delivery import outbox
@@ -216,7 +215,7 @@ def test_with_redis_down_a_broadcast_answers_within_two_seconds_and_goes_out_onc
 ) -> None:
     staff = UserFactory(user_type="staff", is_staff=True)
     patients = UserFactory.create_batch(max(1, SIZE // 4))
-    token = Token.objects.create(user=staff).key
+    token = api_token(staff)
     redis = RedisServer()
     redis.start()
     web = WebServer(tmp_path / "web.log", **redis.environ(), **smtp_server.environ())

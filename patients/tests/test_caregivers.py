@@ -79,8 +79,9 @@ def test_accepting_links_the_caregiver_with_the_patients_settings_and_records_wh
 def test_an_expired_invitation_cannot_be_accepted(signed_in, caregiver):
     path = invite(signed_in)
     naledi = Client()
-    naledi.force_login(caregiver)
     with time_machine.travel(datetime.timedelta(days=8)):
+        # Signed in a week later (a session lasts 12 hours), the link has expired.
+        naledi.force_login(caregiver)
         response = naledi.post(path)
 
     assert response.status_code == 410

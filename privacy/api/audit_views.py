@@ -7,11 +7,11 @@ from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.generics import GenericAPIView
-from rest_framework.pagination import CursorPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from notifications.api.base import ApiView, caller, checked_id
+from notifications.api.pagination import BoundedCursorPagination
 from notifications.api.permissions import IsStaffMember
 from notifications.api.schema import COMMON, NOT_FOUND
 from privacy.models import AuditAction, AuditEntry
@@ -37,7 +37,8 @@ class AuditEntrySerializer(serializers.ModelSerializer):
         )
 
 
-class AuditPagination(CursorPagination):
+class AuditPagination(BoundedCursorPagination):
+    # Bounded as every list of the API: a malformed cursor or page size is a 400 naming it.
     ordering = ("-at", "-pk")
     page_size = 50
 

@@ -10,6 +10,7 @@ from rest_framework.response import Response
 
 from notifications.api.base import ApiView, caller
 from notifications.api.schema import COMMON, NOT_FOUND
+from notifications.api.validation import EmptyBodySerializer, refuse_any_body
 from privacy.services.sign_ins import sign_ins, sign_out_device, sign_out_everywhere
 
 TAG = "privacy"
@@ -62,9 +63,12 @@ class SignOutEverywhereView(ApiView):
     @extend_schema(
         tags=[TAG],
         summary="Sign out everywhere: every API token and web session of the caller ends",
-        request=None,
+        description="Takes no body: anything sent along is refused (400) and nothing ends.",
+        request=EmptyBodySerializer,
         responses={204: None, **COMMON},
     )
     def post(self, request: Request) -> Response:
+        # As every action endpoint: a body is a mistake, refused before anything happens.
+        refuse_any_body(request)
         sign_out_everywhere(caller(request))
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -1,0 +1,36 @@
+"""The email service providers' tracking webhooks we use (anymail's views), under /hooks/anymail/.
+
+Only the providers MedGuard supports (Postmark, Mailgun, SendGrid): anymail's own url list
+has every ESP's, and some need packages that are not installed (Amazon SES needs boto3, and
+its URL answered 500 when called). Each is routed only once it is configured: anymail's
+view refuses to start without its secret (a 500 on every call), and an unconfigured
+webhook has nothing to receive — it answers 404 like any unknown path.
+"""
+
+from __future__ import annotations
+
+from anymail.webhooks.mailgun import MailgunTrackingWebhookView
+from anymail.webhooks.postmark import PostmarkTrackingWebhookView
+from anymail.webhooks.sendgrid import SendGridTrackingWebhookView
+from django.conf import settings
+from django.urls import path
+
+app_name = "anymail"
+
+# Which setting each ESP's webhook needs before it can check who is calling.
+REQUIRED = {
+    "mailgun": "MAILGUN_WEBHOOK_SIGNING_KEY",
+    "postmark": "WEBHOOK_SECRET",
+    "sendgrid": "WEBHOOK_SECRET",
+}
+VIEWS = {
+    "mailgun": MailgunTrackingWebhookView,
+    "postmark": PostmarkTrackingWebhookView,
+    "sendgrid": SendGridTrackingWebhookView,
+}
+
+urlpatterns = [
+    path(f"{esp}/tracking/", view.as_view(), name=f"{esp}_tracking_webhook")
+    for esp, view in VIEWS.items()
+    if getattr(settings, "ANYMAIL", {}).get(REQUIRED[esp])
+]
