@@ -11,10 +11,9 @@ import psycopg
 import pytest
 from django.core.cache import cache
 from django.db import connection
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from medguard_backend.testing.factories import UserFactory
+from medguard_backend.testing.factories import UserFactory, api_token
 from notifications.services import NotificationService
 
 pytestmark = [
@@ -73,8 +72,7 @@ def patient_api() -> tuple[APIClient, Any]:
         "Clinic closed", "Friday", "general", "low", target_users=[patient]
     )
     client = APIClient()
-    token, _ = Token.objects.get_or_create(user=patient)
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {api_token(patient)}")
     return client, patient
 
 

@@ -154,18 +154,26 @@ def test_push_tickets_are_stored_and_gone_devices_deactivated_now_and_by_receipt
     gone_now = PushDeviceFactory(user=first)
     gone_later = PushDeviceFactory(user=second)
     ids = send([first, second], "push")
+    # Expo answers ticket by ticket in the order of the request: deliveries by id (the order
+    # the database gave the bulk insert), each user's devices by id.
+    ticket_for = {
+        kept.pk: {"status": "ok", "id": "ticket-kept"},
+        gone_now.pk: expo_ticket_error("DeviceNotRegistered"),
+        gone_later.pk: {"status": "ok", "id": "ticket-later"},
+    }
+    users_in_order = (
+        Delivery.objects.filter(id__in=ids)
+        .order_by("id")
+        .values_list("recipient__user_id", flat=True)
+    )
+    request_order = [
+        device.pk
+        for user_id in users_in_order
+        for device in PushDevice.objects.filter(user_id=user_id).order_by("id")
+    ]
     provider_server.script(
         "/--/api/v2/push/send",
-        Answer(
-            200,
-            {
-                "data": [
-                    {"status": "ok", "id": "ticket-kept"},
-                    expo_ticket_error("DeviceNotRegistered"),
-                    {"status": "ok", "id": "ticket-later"},
-                ]
-            },
-        ),
+        Answer(200, {"data": [ticket_for[device] for device in request_order]}),
     )
 
     summary = send_deliveries(ids)

@@ -13,7 +13,7 @@ from rest_framework.response import Response
 from notifications.api.base import ApiView, caller, checked_id
 from notifications.api.pagination import BoundedCursorPagination
 from notifications.api.permissions import IsStaffMember
-from notifications.api.schema import COMMON, NOT_FOUND
+from notifications.api.schema import COMMON, INVALID, NOT_FOUND
 from privacy.models import AuditAction, AuditEntry
 from privacy.services import audit
 
@@ -57,7 +57,7 @@ class MyAuditView(_AuditList):
     @extend_schema(
         tags=[TAG],
         summary="Who saw or changed what about the caller, newest first",
-        responses={200: AuditEntrySerializer(many=True), **COMMON},
+        responses={200: AuditEntrySerializer(many=True), 400: INVALID, **COMMON},
     )
     def get(self, request: Request) -> Response:
         return self.page_about(request, caller(request).pk)
@@ -69,7 +69,7 @@ class StaffAuditView(_AuditList):
     @extend_schema(
         tags=[TAG],
         summary="Who saw or changed what about one person (staff), newest first",
-        responses={200: AuditEntrySerializer(many=True), 404: NOT_FOUND, **COMMON},
+        responses={200: AuditEntrySerializer(many=True), 400: INVALID, 404: NOT_FOUND, **COMMON},
     )
     def get(self, request: Request, user_id: int) -> Response:
         subject = get_object_or_404(get_user_model(), pk=checked_id(user_id))
