@@ -23,7 +23,9 @@ UNREACHABLE_BROKER = "redis://127.0.0.1:1/0"
 def broker_down() -> Iterator[None]:
     # broker_write_url, not broker_url: Celery lets a CELERY_BROKER_URL environment variable
     # win over broker_url, and publishing (what the check does) uses the write URL.
-    original = celery_app.conf.broker_write_url
+    # The raw setting (None: "the broker URL"), not the property, which answers with the
+    # broker URL: restoring that would pin every later test's publishing to today's broker.
+    original = celery_app.conf.get("broker_write_url")
     celery_app.conf.broker_write_url = UNREACHABLE_BROKER
     try:
         yield

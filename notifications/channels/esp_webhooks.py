@@ -2,8 +2,8 @@
 
 Only the providers MedGuard supports (Postmark, Mailgun, SendGrid): anymail's own url list
 has every ESP's, and some need packages that are not installed (Amazon SES needs boto3, and
-its URL answered 500 when called). Each is routed only once it is configured: anymail's
-view refuses to start without its secret (a 500 on every call), and an unconfigured
+its URL answered 500 when called). Mailgun's is routed only once its signing key is set:
+anymail's view refuses to start without it (a 500 on every call), and an unconfigured
 webhook has nothing to receive — it answers 404 like any unknown path.
 """
 
@@ -17,12 +17,9 @@ from django.urls import path
 
 app_name = "anymail"
 
-# Which setting each ESP's webhook needs before it can check who is calling.
-REQUIRED = {
-    "mailgun": "MAILGUN_WEBHOOK_SIGNING_KEY",
-    "postmark": "WEBHOOK_SECRET",
-    "sendgrid": "WEBHOOK_SECRET",
-}
+# Mailgun's view refuses to start without its signing key; the others check basic auth
+# (WEBHOOK_SECRET) on each request.
+REQUIRED = {"mailgun": "MAILGUN_WEBHOOK_SIGNING_KEY"}
 VIEWS = {
     "mailgun": MailgunTrackingWebhookView,
     "postmark": PostmarkTrackingWebhookView,
@@ -32,5 +29,5 @@ VIEWS = {
 urlpatterns = [
     path(f"{esp}/tracking/", view.as_view(), name=f"{esp}_tracking_webhook")
     for esp, view in VIEWS.items()
-    if getattr(settings, "ANYMAIL", {}).get(REQUIRED[esp])
+    if esp not in REQUIRED or getattr(settings, "ANYMAIL", {}).get(REQUIRED[esp])
 ]
