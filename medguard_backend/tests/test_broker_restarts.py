@@ -141,6 +141,16 @@ def wait_until(condition: Callable[[], bool], timeout: float, what: str) -> None
     raise AssertionError(f"timed out after {timeout}s waiting for {what}")
 
 
+@pytest.fixture(autouse=True)
+def _forget_private_queues() -> Iterator[None]:
+    """Publishing to ``only-first`` declares it in the app's queue table for the rest of the
+    process; later tests (and a worker started without ``-Q``) must see only the real three."""
+    declared = set(celery_app.amqp.queues)
+    yield
+    for name in set(celery_app.amqp.queues) - declared:
+        del celery_app.amqp.queues[name]
+
+
 def email_deliveries_of(users: list) -> list[int]:
     return list(
         Delivery.objects.filter(recipient__user__in=users, channel="email").values_list(
