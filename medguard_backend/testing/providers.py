@@ -12,7 +12,8 @@ Each provider's documented answers are in ``medguard_backend.testing.provider_an
 a test steers the server with ``script(path, *answers)``: the next requests to ``path``
 get those answers in turn (an ``Answer``, ``DROP`` to close the connection after reading
 the request, ``HANG`` to never answer), then the default answer again. ``delay`` makes
-every answer wait, as a distant provider does (the channel benchmark uses 100 ms).
+every answer wait, as a distant provider does (the channel benchmark uses 100 ms);
+``peak_in_flight`` says how many requests a client had waiting for an answer at once.
 """
 
 from __future__ import annotations
@@ -84,6 +85,9 @@ class ProviderServer:
         self.delay = 0.0
         self.requests: list[ReceivedRequest] = []
         self.connections = 0
+        # Requests read and not yet answered, now and at most: what a client keeps in flight.
+        self.in_flight = 0
+        self.peak_in_flight = 0
         self._routes: list[tuple[str, str, Responder]] = []
         self._scripts: dict[str, deque[Answer | str]] = defaultdict(deque)
         self._lock = threading.Lock()
@@ -168,8 +172,13 @@ class ProviderServer:
                 if request is None:
                     break
                 answer = self._next(request)
-                if self.delay:
-                    await asyncio.sleep(self.delay)
+                self.in_flight += 1
+                self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
+                try:
+                    if self.delay:
+                        await asyncio.sleep(self.delay)
+                finally:
+                    self.in_flight -= 1
                 if answer == DROP:
                     break
                 if answer == HANG:

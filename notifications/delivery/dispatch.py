@@ -42,7 +42,6 @@ from notifications.models import Channel, Delivery, PushDevice, UserNotification
 from notifications.policy.decision_cache import DecisionCache
 from notifications.policy.decisions import Action, SkipReason, may_name_medication
 from notifications.policy.preferences import preferences_for
-from notifications.receipts.outcomes import record_unknown
 from notifications.rendering.messages import TemplateOverrides, render_message
 
 __all__ = ["ClaimReleased", "DispatchSummary", "send_deliveries"]
@@ -240,7 +239,13 @@ def send_one(
     try:
         receipt = transport.send(message)
     except OutcomeUnknown as error:
-        record_unknown(ids[0], attempt_ids[0], error, token=flight.token)
+        outcomes.record(
+            flight.token,
+            [
+                outcomes.unknown(pk, attempt, error)
+                for pk, attempt in zip(ids, attempt_ids, strict=True)
+            ],
+        )
         return
     except TransportError as error:
         reason, permanent = error.reason, error.permanent

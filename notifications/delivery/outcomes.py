@@ -1,10 +1,12 @@
 """The one place a delivery's outcome becomes stored state.
 
-Every change of a delivery's state is one conditional UPDATE — guarded by the task's claim
+Every change of a delivery's state is a conditional UPDATE — guarded by the task's claim
 token and the state it expects (``sending``) — committed in one transaction with the
-attempt that caused it. An attempt is written, and committed as ``started``, before the
-provider is called (``start_attempts``), so a crash at any point leaves a trace that the
-sweeper decides from (``claims.settle_claims``).
+attempt that caused it; a batch's changes are one such UPDATE for all its deliveries and
+one for their attempts (``transitions.write``), not statements per delivery. An attempt is
+written, and committed as ``started``, before the provider is called (``start_attempts``),
+so a crash at any point leaves a trace that the sweeper decides from
+(``claims.settle_claims``).
 """
 
 from __future__ import annotations
@@ -17,9 +19,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import transaction
 from django.utils import timezone
 
+from notifications.channels import OutcomeUnknown
+from notifications.delivery import transitions
+from notifications.delivery.transitions import Transition
 from notifications.models import AttemptOutcome, Delivery, DeliveryAttempt, DeliveryStatus
 from notifications.policy.decisions import may_retry, retry_delay
 
@@ -63,6 +67,102 @@ def start_attempts(deliveries: Sequence[tuple[int, int]]) -> list[int]:
     return [attempt.pk for attempt in attempts]
 
 
+def record(token: uuid.UUID, batch: Sequence[Transition], now: datetime | None = None) -> int:
+    """Commit ``batch``'s transitions together (``transitions.write``: two statements
+    whatever its size); the number of deliveries changed."""
+    changed = transitions.write(token, batch, now or timezone.now())
+    if changed != len(batch):
+        # Settled by someone else meanwhile (the sweeper after the stuck timeout): the
+        # attempts say what happened all the same, which is what a later settlement reads.
+        logger.warning(
+            "%d deliveries were no longer claimed when their outcome was recorded",
+            len(batch) - changed,
+        )
+    return changed
+
+
+def sent(delivery_id: int, attempt_id: int, provider: str, provider_message_id: str) -> Transition:
+    """The provider accepted: the attempt and its delivery become sent."""
+    return Transition(
+        delivery_id,
+        attempt_id,
+        DeliveryStatus.SENT,
+        AttemptOutcome.SENT,
+        provider=provider,
+        provider_message_id=provider_message_id,
+    )
+
+
+def unknown(delivery_id: int, attempt_id: int, error: OutcomeUnknown) -> Transition:
+    """The request went out and no answer came: the delivery waits as unknown (never
+    reclaimed by the sweeper, never retried) until a receipt or the reconciler
+    (``notifications.receipts.outcomes``) settles it."""
+    logger.warning("delivery %d: outcome unknown (%s); not resent", delivery_id, error.reason)
+    return Transition(
+        delivery_id,
+        attempt_id,
+        DeliveryStatus.UNKNOWN,
+        AttemptOutcome.UNKNOWN,
+        provider=error.provider,
+        error=error.reason,
+    )
+
+
+def failed(
+    deliveries: Sequence[tuple[int, int]],
+    attempt_ids: Sequence[int],
+    reason: str,
+    *,
+    permanent: bool,
+    channel: str,
+    summary: DispatchSummary,
+    now: datetime,
+) -> list[Transition]:
+    """The provider refused or could not be reached: the attempts close with ``reason``
+    and each (delivery id, attempts so far) is retried later with back-off, or failed."""
+    outcome = AttemptOutcome.PERMANENT_FAILURE if permanent else AttemptOutcome.TEMPORARY_FAILURE
+    found: list[Transition] = []
+    for (delivery_id, attempts), attempt_id in zip(deliveries, attempt_ids, strict=True):
+        if may_retry(attempts, settings.NOTIFICATION_MAX_ATTEMPTS, permanent):
+            delay = retry_delay(
+                attempts,
+                base_seconds=settings.NOTIFICATION_RETRY_BASE_SECONDS,
+                max_seconds=settings.NOTIFICATION_RETRY_MAX_SECONDS,
+            )
+            found.append(
+                Transition(
+                    delivery_id,
+                    attempt_id,
+                    DeliveryStatus.PENDING,
+                    outcome,
+                    error=reason,
+                    not_before=now + timedelta(seconds=delay),
+                )
+            )
+            summary.retrying += 1
+            logger.warning(
+                "delivery %d (%s) attempt %d failed, retrying in %.0fs: %s",
+                delivery_id,
+                channel,
+                attempts,
+                delay,
+                reason,
+            )
+        else:
+            found.append(
+                Transition(delivery_id, attempt_id, DeliveryStatus.FAILED, outcome, error=reason)
+            )
+            summary.failed += 1
+            logger.error(
+                "delivery %d (%s) failed after %d attempts: %s",
+                delivery_id,
+                channel,
+                attempts,
+                reason,
+            )
+    return found
+
+
 def record_sent(
     token: uuid.UUID,
     delivery_ids: Sequence[int],
@@ -70,33 +170,15 @@ def record_sent(
     provider_message_id: str,
     provider: str = "",
 ) -> int:
-    """The provider accepted: the attempts and their deliveries become sent, together."""
-    now = timezone.now()
-    with transaction.atomic():
-        DeliveryAttempt.objects.filter(pk__in=attempt_ids).update(
-            outcome=AttemptOutcome.SENT,
-            finished_at=now,
-            provider=provider,
-            provider_message_id=provider_message_id,
-        )
-        changed = Delivery.objects.filter(
-            pk__in=delivery_ids, claim_token=token, status=DeliveryStatus.SENDING
-        ).update(
-            status=DeliveryStatus.SENT,
-            sent_at=now,
-            provider=provider,
-            provider_message_id=provider_message_id,
-            claim_token=None,
-            last_error="",
-        )
-    if changed != len(delivery_ids):
-        # Settled by someone else meanwhile (the sweeper after the stuck timeout): the
-        # attempt says sent all the same, which is what a later settlement reads.
-        logger.warning(
-            "%d deliveries were no longer claimed when recorded as sent",
-            len(delivery_ids) - changed,
-        )
-    return changed
+    """The provider accepted one message standing for ``delivery_ids`` (one, or a digest's
+    several, each with its attempt): all become sent, together."""
+    return record(
+        token,
+        [
+            sent(delivery_id, attempt_id, provider, provider_message_id)
+            for delivery_id, attempt_id in zip(delivery_ids, attempt_ids, strict=True)
+        ],
+    )
 
 
 def complete_without_provider(token: uuid.UUID, delivery_ids: Sequence[int], now: datetime) -> int:
@@ -132,43 +214,18 @@ def record_failure(
     channel: str,
     summary: DispatchSummary,
 ) -> None:
-    """The provider refused or could not be reached: the attempts close with ``reason``
-    and each (delivery id, attempts so far) is retried later with back-off, or failed."""
+    """``failed``, recorded at once."""
     now = timezone.now()
-    outcome = AttemptOutcome.PERMANENT_FAILURE if permanent else AttemptOutcome.TEMPORARY_FAILURE
-    with transaction.atomic():
-        DeliveryAttempt.objects.filter(pk__in=attempt_ids).update(
-            outcome=outcome, finished_at=now, error=reason
-        )
-        for delivery_id, attempts in deliveries:
-            claimed = Delivery.objects.filter(
-                pk=delivery_id, claim_token=token, status=DeliveryStatus.SENDING
-            )
-            if may_retry(attempts, settings.NOTIFICATION_MAX_ATTEMPTS, permanent):
-                delay = retry_delay(
-                    attempts,
-                    base_seconds=settings.NOTIFICATION_RETRY_BASE_SECONDS,
-                    max_seconds=settings.NOTIFICATION_RETRY_MAX_SECONDS,
-                )
-                claimed.back_to_pending(
-                    not_before=now + timedelta(seconds=delay), last_error=reason
-                )
-                summary.retrying += 1
-                logger.warning(
-                    "delivery %d (%s) attempt %d failed, retrying in %.0fs: %s",
-                    delivery_id,
-                    channel,
-                    attempts,
-                    delay,
-                    reason,
-                )
-            else:
-                claimed.update(status=DeliveryStatus.FAILED, claim_token=None, last_error=reason)
-                summary.failed += 1
-                logger.error(
-                    "delivery %d (%s) failed after %d attempts: %s",
-                    delivery_id,
-                    channel,
-                    attempts,
-                    reason,
-                )
+    record(
+        token,
+        failed(
+            deliveries,
+            attempt_ids,
+            reason,
+            permanent=permanent,
+            channel=channel,
+            summary=summary,
+            now=now,
+        ),
+        now,
+    )

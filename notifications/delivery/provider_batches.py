@@ -3,8 +3,8 @@
 A provider answering in 100 ms allows ten sends a second one after the other; the SMS
 gateways and push services keep many requests in flight instead (``Transport.send_batch``),
 so the batch's attempts are written first (one INSERT), the batch is sent, and the outcomes
-are recorded together: one UPDATE each for the sent attempts and deliveries, whatever the
-batch size (`dev.py bench channels`: one worker from ~10 to several hundred SMS a second).
+— sent, retrying, failed, unknown — are recorded together: one UPDATE of the attempts and
+one of the deliveries, whatever the batch size (``transitions.write``).
 
 The exactly-once rules are ``send_one``'s: attempts committed as started before any
 request; what the providers accepted is noted in the task's ``InFlight`` before it is
@@ -20,7 +20,6 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING
 
 from celery.exceptions import SoftTimeLimitExceeded
-from django.db import connection, transaction
 from django.utils import timezone
 
 from notifications.channels import (
@@ -33,8 +32,9 @@ from notifications.channels.sms.budget import BUDGET_REASON, over_budget
 from notifications.delivery import outcomes
 from notifications.delivery.claims import Accepted, Claimed
 from notifications.delivery.faults import fault_point
-from notifications.models import AttemptOutcome, Delivery, DeliveryAttempt, DeliveryStatus
-from notifications.receipts.outcomes import record_push_results, record_unknown
+from notifications.delivery.transitions import Transition
+from notifications.models import Delivery, DeliveryStatus
+from notifications.receipts.outcomes import record_push_results
 
 if TYPE_CHECKING:
     from notifications.delivery.dispatch import InFlight
@@ -88,89 +88,50 @@ def send_batch(
     results = transport.send_batch(rendered())
     unsent = list(zip(deliveries[len(results) :], attempt_ids[len(results) :], strict=True))
     deliveries, attempt_ids = deliveries[: len(results)], attempt_ids[: len(results)]
-    sent: list[tuple[Delivery, int, SendReceipt]] = []
-    for delivery, attempt_id, result in zip(deliveries, attempt_ids, results, strict=True):
-        if isinstance(result, SendReceipt):
-            flight.accepted[delivery.pk] = Accepted((attempt_id,), result.provider_message_id)
-            sent.append((delivery, attempt_id, result))
-    fault_point("after_send")
-    if sent:
-        record_sent_many(flight.token, sent)
-        for delivery, _attempt, _receipt in sent:
-            del flight.accepted[delivery.pk]
-        fault_point("after_commit")
-        summary.sent += len(sent)
-        summary.by_channel[channel] += len(sent)
-
+    now = timezone.now()
+    batch: list[Transition] = []
+    sent: list[int] = []
     tickets: list[tuple[int, int, str]] = []
     dead_devices: list[int] = []
     failures: dict[tuple[str, bool], list[tuple[Delivery, int]]] = defaultdict(list)
     for delivery, attempt_id, result in zip(deliveries, attempt_ids, results, strict=True):
         dead_devices.extend(result.dead_device_ids)
         if isinstance(result, SendReceipt):
+            flight.accepted[delivery.pk] = Accepted((attempt_id,), result.provider_message_id)
+            sent.append(delivery.pk)
+            batch.append(
+                outcomes.sent(delivery.pk, attempt_id, result.provider, result.provider_message_id)
+            )
             tickets.extend((delivery.pk, device, ticket) for device, ticket in result.push_tickets)
         elif isinstance(result, OutcomeUnknown):
-            record_unknown(delivery.pk, attempt_id, result, token=flight.token)
+            batch.append(outcomes.unknown(delivery.pk, attempt_id, result))
         else:
             failures[(result.reason, result.permanent)].append((delivery, attempt_id))
-    record_push_results(tickets, dead_devices)
     if unsent:
         error = interrupted[0]
         if not isinstance(error, SoftTimeLimitExceeded):
             logger.error("delivery %d could not be rendered", unsent[0][0].pk, exc_info=error)
         failures[(f"not sent: {type(error).__name__} while rendering", False)].extend(unsent)
     for (reason, permanent), failed in failures.items():
-        outcomes.record_failure(
-            flight.token,
+        batch += outcomes.failed(
             [(d.pk, d.attempts) for d, _a in failed],
             [a for _d, a in failed],
             reason,
             permanent=permanent,
             channel=channel,
             summary=summary,
+            now=now,
         )
+    fault_point("after_send")
+    # Sent, failed and unknown alike in one transaction of two statements: from the
+    # providers' answers to this commit is the batch's duplicate window.
+    outcomes.record(flight.token, batch, now)
+    for delivery_id in sent:
+        del flight.accepted[delivery_id]
+    if sent:
+        fault_point("after_commit")
+        summary.sent += len(sent)
+        summary.by_channel[channel] += len(sent)
+    record_push_results(tickets, dead_devices)
     if interrupted and isinstance(interrupted[0], SoftTimeLimitExceeded):
         raise interrupted[0]
-
-
-def record_sent_many(token: uuid.UUID, sent: Sequence[tuple[Delivery, int, SendReceipt]]) -> int:
-    """``outcomes.record_sent`` for a batch: each attempt and delivery gets its own
-    provider and id. One parameterised statement per table run for all rows
-    (``executemany``, pipelined by psycopg): the same as ORM CASE expressions took 3.6 s
-    of a 500-SMS batch's 7.5 s under the profiler (`dev.py bench channels`)."""
-    now = connection.ops.adapt_datetimefield_value(timezone.now())
-    claim = Delivery._meta.get_field("claim_token").get_db_prep_value(token, connection)
-    attempts, deliveries = DeliveryAttempt._meta.db_table, Delivery._meta.db_table
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.executemany(
-            f"UPDATE {attempts} SET outcome = %s, finished_at = %s, provider = %s, "  # noqa: S608 - table names from model metadata
-            "provider_message_id = %s WHERE id = %s",
-            [
-                (AttemptOutcome.SENT, now, r.provider, r.provider_message_id, attempt)
-                for _d, attempt, r in sent
-            ],
-        )
-        cursor.executemany(
-            f"UPDATE {deliveries} SET status = %s, sent_at = %s, provider = %s, "  # noqa: S608 - table names from model metadata
-            "provider_message_id = %s, claim_token = NULL, last_error = '', updated_at = %s "
-            "WHERE id = %s AND claim_token = %s AND status = %s",
-            [
-                (
-                    DeliveryStatus.SENT,
-                    now,
-                    r.provider,
-                    r.provider_message_id,
-                    now,
-                    delivery.pk,
-                    claim,
-                    DeliveryStatus.SENDING,
-                )
-                for delivery, _a, r in sent
-            ],
-        )
-        changed = cursor.rowcount
-    if changed != len(sent):
-        logger.warning(
-            "%d deliveries were no longer claimed when recorded as sent", len(sent) - changed
-        )
-    return changed
