@@ -168,4 +168,4 @@ def test_a_batch_of_pushes_sends_its_expo_chunks_together_and_each_device_gets_o
     assert sorted(len(chunk.json()) for chunk in chunks) == [50, 100, 100]
     assert provider_server.peak_in_flight == 3
     tokens = [message["to"] for chunk in chunks for message in chunk.json()]
-    assert sorted(tokens) == sorted(device.token for device in devices)
+    assert sorted(tokens) == sorted(str(device.token) for device in devices)
