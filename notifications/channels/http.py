@@ -159,33 +159,34 @@ def exchange(provider: HttpService, request: ProviderRequest) -> ProviderAnswer:
     request cannot have reached the provider and ``OutcomeUnknown`` when it may have."""
     client = shared_client(http2=provider.http2)
     try:
-        response = client.request(
-            request.method,
-            request.url,
-            headers=dict(request.headers),
-            json=request.json,
-            data=dict(request.form) if request.form is not None else None,
-            content=request.content,
-            auth=request.auth,
-        )
-    except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as error:
-        raise TransportError(
-            f"{provider.name} unreachable: {type(error).__name__}", permanent=False
-        ) from None
-    except (httpx.WriteError, httpx.WriteTimeout) as error:
-        # The request was not written whole, so the provider cannot have acted on it.
-        raise TransportError(
-            f"{provider.name} request not sent: {type(error).__name__}", permanent=False
-        ) from None
-    except (httpx.ReadTimeout, httpx.ReadError, httpx.RemoteProtocolError) as error:
-        raise OutcomeUnknown(
-            f"{provider.name} gave no answer: {type(error).__name__}", provider=provider.name
-        ) from None
+        response = client.request(request.method, request.url, **request_arguments(request))
     except httpx.HTTPError as error:
-        raise OutcomeUnknown(
-            f"{provider.name} HTTP error: {type(error).__name__}", provider=provider.name
-        ) from None
+        raise failure_of(provider, error) from None
     return ProviderAnswer(response.status_code, response.headers, response.content)
+
+
+def request_arguments(request: ProviderRequest) -> dict[str, Any]:
+    return {
+        "headers": dict(request.headers),
+        "json": request.json,
+        "data": dict(request.form) if request.form is not None else None,
+        "content": request.content,
+        "auth": request.auth,
+    }
+
+
+def failure_of(provider: HttpService, error: httpx.HTTPError) -> TransportError:
+    """What a request that got no answer came to: temporary when the provider cannot have
+    seen it, unknown when it may have."""
+    kind = type(error).__name__
+    if isinstance(error, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout):
+        return TransportError(f"{provider.name} unreachable: {kind}", permanent=False)
+    if isinstance(error, httpx.WriteError | httpx.WriteTimeout):
+        # The request was not written whole, so the provider cannot have acted on it.
+        return TransportError(f"{provider.name} request not sent: {kind}", permanent=False)
+    if isinstance(error, httpx.ReadTimeout | httpx.ReadError | httpx.RemoteProtocolError):
+        return OutcomeUnknown(f"{provider.name} gave no answer: {kind}", provider=provider.name)
+    return OutcomeUnknown(f"{provider.name} HTTP error: {kind}", provider=provider.name)
 
 
 def send_with(provider: HttpProvider, message: OutgoingMessage) -> SendReceipt:
