@@ -122,37 +122,42 @@ def send_all(
 ) -> list[SendOutcome]:
     """``send`` for every message, up to ``PROVIDER_MAX_IN_FLIGHT`` awaiting their answers
     at once; one outcome per message, in order (a raised ``TransportError`` is that
-    message's outcome). ``messages`` may be a generator that renders each message as it is
-    taken: it is taken while earlier requests are in flight."""
-    return run(_send_all(send, messages, settings.PROVIDER_MAX_IN_FLIGHT))
+    message's outcome).
 
-
-async def _send_all(
-    send: Callable[[OutgoingMessage], Awaitable[SendReceipt]],
-    messages: Iterable[OutgoingMessage],
-    limit: int,
-) -> list[SendOutcome]:
-    gate = asyncio.Semaphore(limit)
-
-    async def one(message: OutgoingMessage) -> SendOutcome:
-        try:
-            return await send(message)
-        except TransportError as error:
-            return error
-        finally:
-            gate.release()
-
+    ``messages`` may be a generator that renders each message as it is taken. It is taken
+    here, with the loop stopped (rendering may query the database, which Django refuses
+    inside a running loop); after each message the loop gets a turn, in which the new
+    request is written and the answers that have come are read."""
+    loop = _loop()
+    limit = settings.PROVIDER_MAX_IN_FLIGHT
     started: list[asyncio.Task[SendOutcome]] = []
+    waiting: set[asyncio.Task[SendOutcome]] = set()
     try:
         for message in messages:
-            await gate.acquire()
-            started.append(asyncio.create_task(one(message)))
-            # Let the new request be written now, not when the gate is next full.
-            await asyncio.sleep(0)
-        return list(await asyncio.gather(*started))
+            if len(waiting) >= limit:
+                _done, waiting = loop.run_until_complete(
+                    asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
+                )
+            task = loop.create_task(_outcome(send(message)))
+            started.append(task)
+            waiting.add(task)
+            loop.run_until_complete(asyncio.sleep(0))
+            waiting = {task for task in waiting if not task.done()}
+        if waiting:
+            loop.run_until_complete(asyncio.wait(waiting))
+        return [task.result() for task in started]
     except BaseException:
         # Interrupted (the time limit): nothing of this batch is left running on the loop.
         for task in started:
             task.cancel()
-        await asyncio.gather(*started, return_exceptions=True)
+        if started:
+            with contextlib.suppress(BaseException):
+                loop.run_until_complete(asyncio.wait(started))
         raise
+
+
+async def _outcome(sending: Awaitable[SendReceipt]) -> SendOutcome:
+    try:
+        return await sending
+    except TransportError as error:
+        return error
