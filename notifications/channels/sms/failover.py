@@ -20,7 +20,6 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.module_loading import import_string
 
-from .. import in_flight
 from ..base import (
     OutcomeUnknown,
     OutgoingMessage,
@@ -29,6 +28,7 @@ from ..base import (
     Transport,
     TransportError,
 )
+from ..http import in_parallel, send_with
 from .gateway import SMSGateway
 from .numbers import validate_phone_number
 
@@ -101,9 +101,6 @@ class GatewaySMSTransport(Transport):
         self.gateways = [gateway(name) for name in names]
 
     def send(self, message: OutgoingMessage) -> SendReceipt:
-        return in_flight.run(self.send_async(message))
-
-    async def send_async(self, message: OutgoingMessage) -> SendReceipt:
         validate_phone_number(message.to)
         refusals: list[str] = []
         for candidate in self.gateways:
@@ -112,7 +109,7 @@ class GatewaySMSTransport(Transport):
                 refusals.append(f"{candidate.name}: circuit open")
                 continue
             try:
-                receipt = await in_flight.send_with(candidate, message)
+                receipt = send_with(candidate, message)
             except OutcomeUnknown:
                 raise
             except TransportError as error:
@@ -126,4 +123,4 @@ class GatewaySMSTransport(Transport):
         raise TransportError("; ".join(refusals) or "no SMS gateway", permanent=False)
 
     def send_batch(self, messages: Iterable[OutgoingMessage]) -> list[SendOutcome]:
-        return in_flight.send_all(self.send_async, messages)
+        return in_parallel(self.send, messages)
