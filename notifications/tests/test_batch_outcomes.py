@@ -106,8 +106,8 @@ def test_a_batch_with_every_outcome_records_them_in_the_same_statements_whatever
     assert statements_writing(captured, "notifications_deliveryattempt") == 1
     assert statements_writing(captured, "notifications_delivery") == 1
     # claim, read the claimed, preferences, the deliveries with their users, template
-    # overrides, the attempts' INSERT, the two outcome UPDATEs in a savepoint and its release
-    assert len(captured) == 9
+    # overrides, the attempts' INSERT; a savepoint, the two outcome UPDATEs, its release
+    assert len(captured) == 10
     assert sorted(sms_keys(provider_server)) == sorted(f"delivery-{pk}" for pk in ids)
 
 
@@ -115,7 +115,7 @@ def test_a_batch_with_every_outcome_records_them_in_the_same_statements_whatever
 def test_an_outcome_is_not_written_over_a_claim_settled_by_someone_else() -> None:
     [user] = UserFactory.create_batch(1)
     notification = NotificationService.create_notification("Reminder", "Time for your dose")
-    NotificationService.send_notification_to_users([user], notification, channels=["sms"])
+    NotificationService.send_notification_to_users([user], notification, channels=["in_app"])
     delivery = Delivery.objects.get()
     ours, theirs = uuid.uuid4(), uuid.uuid4()
     claims.claim(theirs, Delivery.objects.all(), timezone.now())
