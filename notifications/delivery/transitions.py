@@ -112,10 +112,10 @@ def write(token: uuid.UUID, transitions: Sequence[Transition], now: datetime) ->
         "sending": DeliveryStatus.SENDING,
         "token": Delivery._meta.get_field("claim_token").get_db_prep_value(token, connection),
     }
+    quote = connection.ops.quote_name
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(
-            f"""
-            UPDATE {DeliveryAttempt._meta.db_table} AS a SET
+            f"""UPDATE {quote(DeliveryAttempt._meta.db_table)} AS a SET
                 outcome = t.outcome,
                 finished_at = %(now)s,
                 provider = COALESCE(t.provider, a.provider),
@@ -130,8 +130,7 @@ def write(token: uuid.UUID, transitions: Sequence[Transition], now: datetime) ->
         # stamps sent_at; back to pending unpublishes and unclaims (QuerySet
         # back_to_pending); unknown keeps claimed_at as the time the reconciler counts from.
         cursor.execute(
-            f"""
-            UPDATE {Delivery._meta.db_table} AS d SET
+            f"""UPDATE {quote(Delivery._meta.db_table)} AS d SET
                 status = t.status,
                 last_error = t.error,
                 provider = COALESCE(t.provider, d.provider),

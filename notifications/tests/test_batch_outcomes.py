@@ -74,7 +74,7 @@ def sms_keys(provider_server) -> list[str]:
 
 
 def statements_writing(captured: CaptureQueriesContext, table: str) -> int:
-    return sum(1 for q in captured if q["sql"].lstrip().startswith(f"UPDATE {table} AS"))
+    return sum(1 for q in captured if q["sql"].startswith(f'UPDATE "{table}" AS'))
 
 
 @pytest.mark.django_db
