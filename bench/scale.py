@@ -48,20 +48,27 @@ LOG_DIR = ROOT / "var" / "bench-scale-logs"
 def create_patients(count: int) -> None:
     from django.db import connection
 
+    from medguard_backend.row_inserts import RowInsert
     from medications.models import Medicine
+    from notifications.models import UserNotificationPreferences
 
     create_users(count)
     medicine = Medicine.objects.create(name="Metformin", strength="500 mg")
     yesterday = datetime.datetime.now(TZ).date() - datetime.timedelta(days=1)
     with connection.cursor() as cursor:
+        # The column list from the model (every other column its default), so a field added
+        # later (the consents) cannot break the bench.
+        preferences = RowInsert(
+            UserNotificationPreferences,
+            ("user",),
+            email_notifications_enabled=False,
+            sms_notifications_enabled=False,
+            push_notifications_enabled=True,
+        )
         cursor.execute(
-            "INSERT INTO notifications_usernotificationpreferences (in_app_notifications_enabled,"
-            " email_notifications_enabled, sms_notifications_enabled, push_notifications_enabled,"
-            " medication_reminders_enabled, stock_alerts_enabled, system_notifications_enabled,"
-            " show_medication_names_in_sms_push, email_time_preference, quiet_hours_enabled,"
-            " quiet_hours_start, quiet_hours_end, updated_at, user_id) SELECT true, false, false,"
-            " true, true, true, true, false, 'immediate', false, '22:00', '07:00', now(), id"
-            " FROM accounts_user"
+            f"INSERT INTO {preferences.target} SELECT {preferences.select(['id'])}"
+            " FROM accounts_user",
+            preferences.params,
         )
         cursor.execute(
             "INSERT INTO notifications_pushdevice (kind, token, keys, platform, device_model,"
