@@ -301,15 +301,18 @@ if is_set("CELERY_BROKER_URL"):
     )
 else:
     CELERY_BROKER_URL = "filesystem://localhost/"
-if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
-    # kombu's Redis transport with a patch that keeps a worker alive across Redis restarts
-    # (an AttributeError killed it about once in ninety): see medguard_backend/broker.py.
-    CELERY_BROKER_TRANSPORT = "medguard_backend.broker:Transport"
-# Every filesystem:// URL means kombu's filesystem transport writing each message atomically
-# (a consumer could read a half-written file and the worker died): see
-# medguard_backend/broker.py. Registered for the URL scheme rather than as the app's one
-# transport, so that a connection to another URL (a test's private Redis) keeps its own.
-TRANSPORT_ALIASES["filesystem"] = "medguard_backend.broker:FilesystemTransport"
+# kombu picks a transport by the URL's scheme; ours replace two of its own for every
+# connection of the process (the app's, beat's, the health check's, a test's private
+# broker), see medguard_backend/broker.py:
+# - redis:// and rediss://: kombu's Redis transport with a patch that keeps a worker alive
+#   across Redis restarts (an AttributeError killed it about once in ninety);
+# - filesystem://: kombu's filesystem transport writing each message atomically (a consumer
+#   could read a half-written file and the worker died).
+TRANSPORT_ALIASES.update(
+    redis="medguard_backend.broker:Transport",
+    rediss="medguard_backend.broker:Transport",
+    filesystem="medguard_backend.broker:FilesystemTransport",
+)
 CELERY_RESULT_BACKEND = result_backend_value("CELERY_RESULT_BACKEND", "django-db")
 
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
