@@ -30,7 +30,7 @@ def fill(deliveries: int) -> None:
     from medications.models import Medicine
 
     recipients = deliveries // 4
-    notifications = max(1, recipients // PATIENTS)
+    notifications = -(-recipients // PATIENTS)  # each reaches at most every patient once
     per_notification = recipients // notifications
     with connection.cursor() as cursor:
         cursor.execute(
@@ -100,7 +100,6 @@ def run(deliveries: int) -> dict[str, object]:
     from django.contrib.auth import get_user_model
     from django.db import connection
     from django.test import Client
-    from django.test.utils import setup_test_environment
 
     from clinic.models import DeliveryDay, DoseDay, FailureDay, ResponseDay, RollupMark
     from clinic.rollups import refresh_rollups
@@ -117,7 +116,6 @@ def run(deliveries: int) -> dict[str, object]:
     first_refresh = timed(refresh_rollups)
     routine_refresh = timed(refresh_rollups)
 
-    setup_test_environment()  # so the page's context can be read back, as in the tests
     staff = get_user_model().objects.create_user("bench-staff", user_type="staff")
     client = Client(HTTP_HOST="localhost")
     client.force_login(staff)
@@ -155,6 +153,9 @@ def main() -> None:
     args = parser.parse_args()
     ensure_database()
     setup_django()
+    from django.test.utils import setup_test_environment
+
+    setup_test_environment()  # so the page's context can be read back, as in the tests
     for size in args.deliveries or [1_000_000, 10_000_000]:
         run(size)
 
