@@ -148,16 +148,20 @@ def caring_page(request: HttpRequest, patient_id: int) -> HttpResponse:
         raise Http404 from None
     patient = link.patient
     now = timezone.now()
-    return render(
-        request,
-        "patients/caring.html",
-        {
-            "active": "caregivers",
-            "link": link,
-            "patient": patient,
-            "day": local_today(patient, now),
-            "doses": day_doses(patient, local_today(patient, now)),
-            "adherence": adherence(patient.pk, now),
-            "missed": recent_missed(patient.pk, now),
-        },
-    )
+    # The patient's clock, not the caregiver's: "the 08:00 dose" means 08:00 where the
+    # patient lives, wherever the caregiver reads it. The page names the zone.
+    with timezone.override(patient.timezone):
+        return render(
+            request,
+            "patients/caring.html",
+            {
+                "active": "caregivers",
+                "link": link,
+                "patient": patient,
+                "patient_zone": str(patient.timezone),
+                "day": local_today(patient, now),
+                "doses": day_doses(patient, local_today(patient, now)),
+                "adherence": adherence(patient.pk, now),
+                "missed": recent_missed(patient.pk, now),
+            },
+        )
