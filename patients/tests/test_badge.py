@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -87,6 +88,7 @@ def test_with_a_per_process_cache_a_poll_counts_in_one_query_so_a_workers_delive
     process would not hear of the worker's delivery. So the poll counts every time, in one
     query: the session, the user, the count."""
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    cache.clear()  # a local-memory cache of the same name keeps other tests' counts
     notify(patient)
     signed_in.get("/me/unread/")
 
@@ -140,6 +142,7 @@ def test_on_the_embedded_default_the_badge_shows_a_reminder_the_worker_sent_with
     from notifications.tasks import send_medication_reminder
 
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    cache.clear()  # a local-memory cache of the same name keeps other tests' counts
     schedule = ScheduleFactory(supply=SupplyFactory(patient=patient))
     client.force_login(patient)
     assert client.get("/me/unread/").json() == {"unread": 0}
