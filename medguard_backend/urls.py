@@ -19,6 +19,7 @@ urlpatterns = [
     path("api/", include("notifications.api.urls")),
     path("api/", include("medications.api.urls")),
     path("api/", include("privacy.api.urls")),
+    path("api/", include("patients.api_urls")),
     path("my-data/", include("privacy.web")),
     path("notifications/", include("notifications.web.urls")),
     path("hooks/anymail/", include("notifications.channels.esp_webhooks")),
