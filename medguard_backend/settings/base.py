@@ -73,6 +73,10 @@ MIDDLEWARE = [
     # is the whole answer.
     "medguard_backend.request_context.RequestIdMiddleware",
     "medguard_backend.metrics.http.RequestLatencyMiddleware",
+    # Before anything that queries: a dropped database connection anywhere in the request
+    # (a middleware's query included) is 503 with Retry-After, and a read is run once more
+    # through everything below; never 500 (medguard_backend/database_errors.py).
+    "medguard_backend.database_errors.TransientDatabaseErrorMiddleware",
     # Then, before anything queries with it, a NUL in the URL is refused; and errors under
     # /api/ that Django renders itself (a 404 from the resolver) become JSON.
     "notifications.api.middleware.ApiRequestGuard",
@@ -90,8 +94,6 @@ MIDDLEWARE = [
     "allauth.account.middleware.AccountMiddleware",
     "privacy.audit_middleware.AuditMiddleware",
     "csp.middleware.CSPMiddleware",
-    # A dropped database connection: 503 with Retry-After (a read is retried once), not 500.
-    "medguard_backend.database_errors.TransientDatabaseErrorMiddleware",
 ]
 # Content-Security-Policy on every page: scripts, styles and images from this site only, no
 # inline script or style (no 'unsafe-inline'), no framing. The Swagger UI at /api/docs/ is
