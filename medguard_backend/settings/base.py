@@ -468,6 +468,10 @@ NOTIFICATION_RETRY_MAX_SECONDS = int_value("NOTIFICATION_RETRY_MAX_SECONDS", 360
 # A delivery still "sending" this long after it was claimed belongs to a worker that died:
 # the sweeper hands it out again. Longer than the task hard time limit.
 NOTIFICATION_STUCK_AFTER_SECONDS = int_value("NOTIFICATION_STUCK_AFTER_SECONDS", 600, minimum=1)
+# A delivery taken back this many times from workers that died holding it is sent alone from
+# then on; once its worker has died this many times holding it alone, it is failed for good
+# (a message that kills the process must not be handed out forever).
+NOTIFICATION_MAX_RECLAIMS = int_value("NOTIFICATION_MAX_RECLAIMS", 3, minimum=1)
 # A pending delivery enqueued this long ago and still not claimed is enqueued again (its
 # broker message was lost).
 NOTIFICATION_REENQUEUE_AFTER_SECONDS = int_value(
