@@ -14,6 +14,7 @@ from typing import Any
 import psycopg
 import pytest
 from django.contrib.auth import get_user_model
+from django.contrib.sessions import middleware as session_middleware
 from django.contrib.sessions.models import Session
 from django.core.cache import cache
 from django.db import connection
@@ -26,7 +27,7 @@ import notifications.api.authentication
 from medguard_backend.testing.factories import UserFactory, api_token
 from notifications.services import NotificationService
 
-SESSION_MIDDLEWARE = str(Path(sys.modules["django.contrib.sessions.middleware"].__file__ or ""))
+SESSION_MIDDLEWARE = str(Path(session_middleware.__file__ or ""))
 USER_LANGUAGE_MIDDLEWARE = str(Path(accounts.middleware.__file__ or ""))
 TOKEN_AUTHENTICATION = str(Path(notifications.api.authentication.__file__ or ""))
 PASSWORD = "long-test-password-1"  # UserFactory's
