@@ -29,7 +29,7 @@ from datetime import datetime
 from typing import NamedTuple
 
 from django.conf import settings
-from django.db.models import Case, F, When
+from django.db.models import Case, F, PositiveSmallIntegerField, When
 
 from notifications.models import AttemptOutcome, Delivery, DeliveryAttempt, DeliveryStatus
 from notifications.models.delivery import DeliveryQuerySet
@@ -98,6 +98,7 @@ def count_reclaims(returning: DeliveryQuerySet, now: datetime) -> int:
         reclaims_alone=Case(
             When(pk__in=[row[0] for row in alone], then=F("reclaims_alone") + 1),
             default=F("reclaims_alone"),
+            output_field=PositiveSmallIntegerField(),
         ),
     )
     poisoned = [row[0] for row in alone if row[4] + 1 >= settings.NOTIFICATION_MAX_RECLAIMS]
