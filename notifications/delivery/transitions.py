@@ -8,10 +8,14 @@ SQLite, as ``medguard_backend.row_inserts`` does for INSERTs). Every delivery ro
 changed only where it is claimed by this task's token and still ``sending`` (issue 10's
 guarded transition), so a claim the sweeper settled meanwhile is left as it was.
 
-Why not one statement per delivery: three autocommitted writes per push delivery were the
-first bottleneck of ``dev.py bench scale`` (bench/SCALE.md); why not ``executemany``: on
-PostgreSQL it still runs one statement per row on the server, and Django's CASE-based
-``bulk_update`` spent 3.6 s of a 500-SMS batch's 7.5 s building its SQL.
+What it buys, measured on PostgreSQL on the shared 2-core machine (2026-11-30, load average
+about 2): a 500-SMS batch refused by the gateway (every delivery retried) is recorded in 19 ms
+and 4 queries, against 339-353 ms and 503 queries with one UPDATE per delivery as before
+(the same script run on both trees, back to back). A batch the provider takes whole costs
+what ``executemany`` did: `dev.py bench channels` 1.7-2.0 ms of worker CPU per SMS on both,
+and `dev.py bench scale` (100,000 patients, one worker) 182 s against 192 s, within the
+noise (bench/SCALE.md). Django's CASE-based ``bulk_update`` is no alternative: it spent
+3.6 s of a 500-SMS batch's 7.5 s building its SQL.
 """
 
 from __future__ import annotations
