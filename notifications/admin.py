@@ -11,6 +11,8 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from notifications.delivery import operations
+from privacy.admin_audit import AuditedAdminViews
+from privacy.encryption.search import EncryptedSearchAdmin
 
 from .models import (
     Delivery,
@@ -35,7 +37,10 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 
 @admin.register(Notification)
-class NotificationAdmin(admin.ModelAdmin):
+class NotificationAdmin(AuditedAdminViews, EncryptedSearchAdmin):
+    # Titles are encrypted: searched among the newest (privacy.encryption.search).
+    audit_subject = "recipients__user"
+    audit_resource = "notifications"
     list_display = (
         "title",
         "notification_type",
@@ -75,7 +80,9 @@ class NotificationAdmin(admin.ModelAdmin):
 
 
 @admin.register(NotificationRecipient)
-class NotificationRecipientAdmin(ReadOnlyAdmin):
+class NotificationRecipientAdmin(AuditedAdminViews, EncryptedSearchAdmin, ReadOnlyAdmin):
+    audit_subject = "user"
+    audit_resource = "notifications"
     list_display = ("notification", "user", "status", "in_app", "created_at", "read_at")
     list_filter = ("status", "in_app", "notification__notification_type")
     search_fields = ("user__username", "notification__title")
@@ -116,7 +123,9 @@ class DeliveryReceiptInline(admin.TabularInline):
 
 
 @admin.register(Delivery)
-class DeliveryAdmin(ReadOnlyAdmin):
+class DeliveryAdmin(AuditedAdminViews, ReadOnlyAdmin):
+    audit_subject = "recipient__user"
+    audit_resource = "deliveries"
     list_display = (
         "id",
         "channel",
@@ -164,7 +173,9 @@ class DeliveryAdmin(ReadOnlyAdmin):
 
 
 @admin.register(UserNotificationPreferences)
-class UserNotificationPreferencesAdmin(admin.ModelAdmin):
+class UserNotificationPreferencesAdmin(AuditedAdminViews):
+    audit_subject = "user"
+    audit_resource = "preferences"
     list_display = (
         "user",
         "email_notifications_enabled",
@@ -191,7 +202,9 @@ class NotificationTemplateAdmin(admin.ModelAdmin):
 
 
 @admin.register(PushDevice)
-class PushDeviceAdmin(admin.ModelAdmin):
+class PushDeviceAdmin(AuditedAdminViews):
+    audit_subject = "user"
+    audit_resource = "devices"
     list_display = ("user", "kind", "platform", "device_model", "active", "last_used_at")
     list_filter = ("kind", "platform", "active")
     search_fields = ("user__username",)

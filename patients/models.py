@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from medications.models import CaregiverLink
+from privacy.encryption.fields import EncryptedEmailField
 
 
 class CaregiverInvitation(models.Model):
@@ -20,7 +21,7 @@ class CaregiverInvitation(models.Model):
         related_name="caregiver_invitations",
         verbose_name=_("patient"),
     )
-    email = models.EmailField(_("caregiver's email address"))
+    email = EncryptedEmailField(_("caregiver's email address"))
     token_hash = models.CharField(max_length=64, unique=True)
     can_see_medication_details = models.BooleanField(_("may see medication details"), default=False)
     escalation_delay_minutes = models.PositiveIntegerField(

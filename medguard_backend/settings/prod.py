@@ -5,7 +5,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
 from .base import LOG_DIR, LOG_LEVEL, LOGGING
-from .env import bool_value, env, int_value
+from .env import bool_value, env, int_value, is_set
 
 _INSECURE_DEFAULT = "django-insecure-dev-only-change-me"
 SECRET_KEY = env.str("SECRET_KEY", default="")
@@ -13,6 +13,12 @@ if not SECRET_KEY or SECRET_KEY == _INSECURE_DEFAULT or SECRET_KEY.startswith("d
     raise ImproperlyConfigured("SECRET_KEY must be set to a long random value in production")
 if len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5:
     raise ImproperlyConfigured("SECRET_KEY must be at least 50 characters of random text")
+
+# Derived from SECRET_KEY only in development: in production the keys are kept apart from
+# it (rotating SECRET_KEY must not make the data unreadable) and from the database's backups.
+for _keys in ("FIELD_ENCRYPTION_KEYS", "BLIND_INDEX_KEYS"):
+    if not is_set(_keys):
+        raise ImproperlyConfigured(f"{_keys} must be set in production (see PRIVACY.md)")
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=[])
 if not ALLOWED_HOSTS:
