@@ -14,16 +14,16 @@ if not SECRET_KEY or SECRET_KEY == _INSECURE_DEFAULT or SECRET_KEY.startswith("d
 if len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5:
     raise ImproperlyConfigured("SECRET_KEY must be at least 50 characters of random text")
 
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=[])
+if not ALLOWED_HOSTS:
+    raise ImproperlyConfigured("ALLOWED_HOSTS must list the host names this site answers to")
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+
 # Derived from SECRET_KEY only in development: in production the keys are kept apart from
 # it (rotating SECRET_KEY must not make the data unreadable) and from the database's backups.
 for _keys in ("FIELD_ENCRYPTION_KEYS", "BLIND_INDEX_KEYS"):
     if not is_set(_keys):
         raise ImproperlyConfigured(f"{_keys} must be set in production (see PRIVACY.md)")
-
-ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=[])
-if not ALLOWED_HOSTS:
-    raise ImproperlyConfigured("ALLOWED_HOSTS must list the host names this site answers to")
-CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 DEBUG = False
 # TLS ends at the load balancer, which says so in this header.
