@@ -63,6 +63,11 @@ def decrypt(stored: str) -> str:
         ) from None
 
 
+@functools.lru_cache(maxsize=4)
+def _current_key(key: str) -> Fernet:
+    return Fernet(key)
+
+
 def is_current(stored: str) -> bool:
     """Whether ``stored`` is empty or a token of the current (first) key."""
     if not stored:
@@ -70,7 +75,7 @@ def is_current(stored: str) -> bool:
     if not stored.startswith(TOKEN_PREFIX):
         return False
     try:
-        Fernet(settings.FIELD_ENCRYPTION_KEYS[0]).decrypt(stored.encode("ascii"))
+        _current_key(settings.FIELD_ENCRYPTION_KEYS[0]).decrypt(stored.encode("ascii"))
     except InvalidToken:
         return False
     return True
