@@ -58,6 +58,20 @@ class Medicine(models.Model):
     def __str__(self) -> str:
         return " ".join(part for part in (self.name, self.strength) if part)
 
+    def clean(self) -> None:
+        # The unique constraint is on the name's blind index, which forms do not show, so
+        # Django's own check of it is skipped: a second entry of the same medicine would
+        # only fail at the INSERT.
+        super().clean()
+        index = index_field(Medicine, "name")
+        twins = Medicine.objects.filter(
+            strength=self.strength,
+            form=self.form,
+            **{f"{index.name}__in": index.indexes_of(self.name)},
+        ).exclude(pk=self.pk)
+        if twins.exists():
+            raise self.unique_error_message(Medicine, ("name", "strength", "form"))
+
 
 class Supply(models.Model):
     """A patient's stock of one medicine: what they hold, how they take it, when it expires."""

@@ -7,6 +7,7 @@ import datetime
 
 import pytest
 from cryptography.fernet import Fernet
+from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -136,6 +137,9 @@ def test_the_catalogue_finds_a_medicine_by_its_encrypted_name() -> None:
 
     assert (created, created_again) == (True, False)
     assert again.pk == first.pk != other.pk
+    # A form (the admin's) is told of the twin before the INSERT would fail.
+    with pytest.raises(ValidationError, match="already exists"):
+        Medicine(name=MEDICINE, strength="500 mg").full_clean()
 
 
 def test_rows_written_in_clear_are_read_as_they_are_and_encrypted_by_the_rotation() -> None:
