@@ -120,8 +120,9 @@ def decrypt_in_place(target: EncryptedModel, batch_size: int = BATCH_SIZE) -> in
             for field in fields:
                 plain = field.get_prep_value(getattr(row, field.attname))
                 text = None if plain is None else field.to_plain_text(plain)
-                # An expression is written as it is: the field does not encrypt it.
-                setattr(row, field.attname, Value(text, output_field=TextField()))
+                # An expression is written as it is: the field does not encrypt it. Put in
+                # the instance's dict: a field's descriptor (a phone number's) would parse it.
+                row.__dict__[field.attname] = Value(text, output_field=TextField())
         manager.bulk_update(batch, list(target.fields), batch_size=len(batch))
         last_pk = batch[-1].pk
         count += len(batch)
