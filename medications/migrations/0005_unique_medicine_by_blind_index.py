@@ -1,7 +1,7 @@
 """The catalogue's uniqueness, on the name's blind index (the name itself is encrypted).
 
-Apart from 0004: PostgreSQL refuses to alter a table in the transaction that updated its rows
-while deferred foreign-key checks on them are pending."""
+Apart from 0004, whose batches each commit: the constraint is added, in a transaction of its
+own, once every row has its index."""
 
 from django.db import migrations, models
 

@@ -7,6 +7,10 @@ from django.db import migrations
 
 
 class Migration(migrations.Migration):
+    # Not one transaction: the rows are encrypted in batches that each commit, so a large
+    # table is not locked whole until the end. Rows not reached yet (an interrupted run) are
+    # read in clear and encrypted by `manage.py rotate_encryption_keys`.
+    atomic = False
 
     dependencies = [
         ('notifications', '0006_merge_receipts_and_consents'),

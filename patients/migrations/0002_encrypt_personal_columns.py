@@ -6,6 +6,10 @@ from django.db import migrations
 
 
 class Migration(migrations.Migration):
+    # Not one transaction: the rows are encrypted in batches that each commit, so a large
+    # table is not locked whole until the end. Rows not reached yet (an interrupted run) are
+    # read in clear and encrypted by `manage.py rotate_encryption_keys`.
+    atomic = False
 
     dependencies = [
         ('patients', '0001_caregiver_invitations_and_changes'),
