@@ -87,18 +87,28 @@ def reencrypt(target: EncryptedModel, batch_size: int = BATCH_SIZE) -> int:
 
 
 def stale_rows(target: EncryptedModel) -> int:
-    """Rows holding a value not under the current key (an older key, or in clear): what a
-    rotation has left to do. Reads the stored tokens, so it costs a scan of the table."""
+    """Rows holding a value not under the current key (an older key, or in clear) or a blind
+    index not under the current index key: what a rotation has left to do. Reads every row,
+    so it costs a scan of the table (and a decryption per indexed value)."""
     model = target.model
-    if not target.fields:
-        return 0
-    stored = {f"stored_{name}": Cast(name, output_field=TextField()) for name in target.fields}
-    rows = model._base_manager.annotate(**stored).values_list(*stored).order_by()
-    return sum(
-        1
-        for values in rows.iterator(chunk_size=2000)
-        if not all(keys.is_current(v or "") for v in values)
-    )
+    stale: set[Any] = set()
+    if target.fields:
+        stored = {f"stored_{name}": Cast(name, output_field=TextField()) for name in target.fields}
+        rows = model._base_manager.annotate(**stored).values_list("pk", *stored).order_by()
+        stale.update(
+            pk
+            for pk, *values in rows.iterator(chunk_size=2000)
+            if not all(keys.is_current(v or "") for v in values)
+        )
+    if target.indexes:
+        sources = sorted({index.source for index in target.indexes})
+        indexed = model._base_manager.only("pk", *sources, *(i.name for i in target.indexes))
+        stale.update(
+            row.pk
+            for row in indexed.order_by().iterator(chunk_size=2000)
+            if any(index.index_of(row) != getattr(row, index.attname) for index in target.indexes)
+        )
+    return len(stale)
 
 
 def decrypt_in_place(target: EncryptedModel, batch_size: int = BATCH_SIZE) -> int:

@@ -187,6 +187,8 @@ def test_rotation_re_encrypts_everything_and_old_tokens_read_during_it(
     assert everything_readable() == before
     assert sender_is_found(patient)
     halfway.close()
+    with pytest.raises(CommandError, match="not under the current key"):
+        call_command("rotate_encryption_keys", "--check")
 
     call_command("rotate_encryption_keys", "--batch-size", "2")
 
