@@ -4,7 +4,8 @@
     python3 dev.py            set up and run everything: web, Celery worker, Celery beat
     python3 dev.py test [...] install what the tests need and run the whole suite (pytest)
     python3 dev.py check      ruff (lint + format) and mypy
-    python3 dev.py bench [name]  run the benchmarks in bench/ on PostgreSQL and Redis
+    python3 dev.py bench [name [--option ...]]  run the benchmarks in bench/ on PostgreSQL
+                              and Redis (options go to the one named)
     python3 dev.py chaos [--size N]  fault scenarios (killed worker, dropped database
                               connections, Redis down) on PostgreSQL and a private Redis
     python3 dev.py lock       re-lock requirements*.txt from pyproject.toml
@@ -281,8 +282,14 @@ def check() -> int:
     return 1 if failed else 0
 
 
-def bench(names: list[str]) -> int:
-    """Run benchmarks in bench/ on the machine's PostgreSQL (and Redis for the broker)."""
+def bench(rest: list[str]) -> int:
+    """Run benchmarks in bench/ on the machine's PostgreSQL (and Redis for the broker).
+
+    ``bench NAME --option ...`` passes the options to that one benchmark."""
+    first_option = next((i for i, arg in enumerate(rest) if arg.startswith("-")), len(rest))
+    names, options = rest[:first_option], rest[first_option:]
+    if options and len(names) != 1:
+        sys.exit("options go to one benchmark: python3 dev.py bench NAME --option ...")
     ensure_venv(DEV_REQUIREMENTS)
     env = dict(os.environ)
     env.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/medguard_bench")
@@ -296,7 +303,8 @@ def bench(names: list[str]) -> int:
         if name not in available:
             sys.exit(f"unknown benchmark {name!r}; choose from {', '.join(available)}")
         say(f"bench/{name}.py")
-        failed |= subprocess.call([str(PYTHON), f"bench/{name}.py"], cwd=ROOT, env=env)
+        command = [str(PYTHON), f"bench/{name}.py", *options]
+        failed |= subprocess.call(command, cwd=ROOT, env=env)
     return 1 if failed else 0
 
 

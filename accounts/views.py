@@ -13,7 +13,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, HttpR
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -75,11 +75,27 @@ def _never_cached(response: HttpResponse) -> HttpResponse:
     return response
 
 
+def _next_page(request: HttpRequest) -> str:
+    """Where to go once the number is verified (a caregiver invitation sent to it, say):
+    a page of this site only, else nowhere."""
+    wanted = request.POST.get("next") or request.GET.get("next") or ""
+    if wanted and url_has_allowed_host_and_scheme(
+        wanted, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return wanted
+    return ""
+
+
+def _with_next(url: str, next_page: str) -> str:
+    return f"{url}?{urlencode({'next': next_page})}" if next_page else url
+
+
 @require_http_methods(["GET", "POST"])
 @login_required
 def phone_page(request: HttpRequest) -> HttpResponse:
     """Enter (or change) one's mobile number; a code is texted to it."""
     user = cast("User", request.user)
+    next_page = _next_page(request)
     form = PhoneNumberForm(request.POST or None, initial={"phone": user.phone or None})
     if request.method == "POST" and form.is_valid():
         number = form.cleaned_data["phone"]
@@ -96,9 +112,13 @@ def phone_page(request: HttpRequest) -> HttpResponse:
                 form.add_error("phone", _("We could not send a text message to this number."))
             else:
                 messages.success(request, _("We have sent a code to your phone."))
-                return redirect("accounts:phone-verify")
+                return redirect(_with_next(reverse("accounts:phone-verify"), next_page))
     return _never_cached(
-        render(request, "accounts/phone.html", {"form": form, "active": "account"})
+        render(
+            request,
+            "accounts/phone.html",
+            {"form": form, "active": "account", "next": next_page},
+        )
     )
 
 
@@ -115,16 +135,18 @@ _OUTCOME_MESSAGES = {
 def phone_verify_page(request: HttpRequest) -> HttpResponse:
     """Type back the code texted to the number."""
     user = cast("User", request.user)
+    next_page = _next_page(request)
     form = PhoneCodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         outcome = phones.confirm_code(user, form.cleaned_data["code"])
         if outcome is phones.Outcome.VERIFIED:
             messages.success(request, _("Your phone number is verified."))
-            return redirect("accounts:phone")
+            return redirect(next_page or "accounts:phone")
         form.add_error("code", _OUTCOME_MESSAGES[outcome]())
     context = {
         "form": form,
         "pending": phones.pending_verification(user),
         "active": "account",
+        "next": next_page,
     }
     return _never_cached(render(request, "accounts/phone_verify.html", context))

@@ -28,8 +28,9 @@ or celery version changes this path, so there is no version pair to pin. The pat
   heartbeat steps reopen theirs on every reconnect) raised
   ``AttributeError: ... 'connection_errors'`` from its own ``except`` clauses.
 
-Selected with ``CELERY_BROKER_TRANSPORT`` whenever the broker URL is ``redis://`` or
-``rediss://`` (see settings); the URL is read exactly as kombu's own transport reads it.
+Registered in kombu's ``TRANSPORT_ALIASES`` for the ``redis`` and ``rediss`` schemes (see
+settings), so every connection to a Redis URL uses it; the URL is read exactly as kombu's
+own transport reads it.
 """
 
 from __future__ import annotations

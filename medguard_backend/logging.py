@@ -30,11 +30,13 @@ class RedactContactDetails(logging.Filter):
         return True
 
 
-# Push credentials: an Expo token (raw or percent-encoded, as in a request path), a Web Push
-# endpoint passed as `endpoint=` (its query parameter, or a key=value in a message), and a
-# push service's URL (the endpoint itself).
+# Push credentials: an Expo token (raw or percent-encoded, as in a request path), any other
+# token in a `/push-tokens/<token>` path (an FCM registration token has no marker of its
+# own), a Web Push endpoint passed as `endpoint=` (its query parameter, or a key=value in a
+# message), and a push service's URL (the endpoint itself).
 _PUSH_CREDENTIALS = re.compile(
     r"(?P<expo>Expo(?:nent)?PushToken)(?:\[|%5B)(?:(?!%5D)[^\]\s\"'])*(?:\]|%5D)?"
+    r"|(?P<path>/push-tokens/)(?!Expo)[^/\s\"'?]+"
     r"|(?P<param>endpoint=)[^&\s\"']+"
     r"|https?(?::|%3A)(?://|%2F%2F)[^\s\"'&/%]*(?:push|fcm|notify)[^\s\"'&]*",
     re.IGNORECASE,
@@ -50,6 +52,8 @@ def redact_push_credentials(text: str) -> str:
             return f"{match.group('expo')}[redacted]"
         if match.group("param"):
             return f"{match.group('param')}[redacted]"
+        if match.group("path"):
+            return f"{match.group('path')}[redacted]"
         return "[redacted push endpoint]"
 
     return _PUSH_CREDENTIALS.sub(placeholder, text)

@@ -50,32 +50,33 @@ def _due_of(dose: Dose) -> DueSchedule:
 
 
 def remind_snoozed(now: datetime.datetime) -> int:
-    """Remind again the doses whose snooze is over (and put them back to pending)."""
+    """Remind again the doses whose snooze is over (and put them back to pending).
+
+    The doses a run reminds are the rows it locked and then updated, never rows re-read by
+    ``reminded_at = now``: two runs in the same instant (a frozen clock; the same
+    microsecond) would each read the other's rows back. PostgreSQL locks the rows
+    (``FOR UPDATE SKIP LOCKED``: a concurrent run takes the next ones rather than waiting);
+    SQLite takes its write lock at BEGIN (``transaction_mode=IMMEDIATE``), so a concurrent
+    run waits and then finds them pending."""
     reminded = 0
     while True:
         with transaction.atomic():
-            ids = list(
-                Dose.objects.filter(status=Dose.Status.SNOOZED, snoozed_until__lte=now)
-                .order_by("id")
-                .values_list("id", flat=True)[:BATCH]
-            )
-            if not ids:
-                return reminded
-            # Conditional: a dose taken in the meantime is not reminded.
-            Dose.objects.filter(id__in=ids, status=Dose.Status.SNOOZED).update(
-                status=Dose.Status.PENDING, reminded_at=now
-            )
             doses = list(
-                Dose.objects.filter(
-                    id__in=ids, status=Dose.Status.PENDING, reminded_at=now
-                ).select_related("schedule__supply__medicine")
+                Dose.objects.select_for_update(skip_locked=True, of=("self",))
+                .filter(status=Dose.Status.SNOOZED, snoozed_until__lte=now)
+                .select_related("schedule__supply__medicine")
+                .order_by("id")[:BATCH]
+            )
+            if not doses:
+                return reminded
+            Dose.objects.filter(id__in=[dose.pk for dose in doses]).update(
+                status=Dose.Status.PENDING, reminded_at=now
             )
             drafts = [
                 reminder_draft(dose.pk, _due_of(dose), suffix=f"-snooze-{dose.snooze_count}")
                 for dose in doses
             ]
-            if drafts:
-                NotificationService.send_notifications(drafts)
+            NotificationService.send_notifications(drafts)
         reminded += len(drafts)
 
 

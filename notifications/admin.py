@@ -3,16 +3,22 @@ attempts (a read-only audit), preferences and templates."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponseRedirect
+from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
 
-from notifications.delivery import operations
+from notifications.delivery import operations, unknown
 from privacy.admin_audit import AuditedAdminViews
 from privacy.encryption.search import EncryptedSearchAdmin
+from privacy.services.audit import client_ip
 
 from .models import (
     Delivery,
@@ -122,6 +128,28 @@ class DeliveryReceiptInline(admin.TabularInline):
         return False
 
 
+class UnknownOutcomeForm(forms.Form):
+    """Why staff settle an unknown outcome: kept in the audit trail with their name."""
+
+    reason = forms.CharField(
+        label=_("Reason"),
+        max_length=unknown.REASON_MAX_LENGTH,
+        min_length=5,
+        help_text=_(
+            "What you checked and with whom (e.g. a support ticket number). "
+            "No patient details: this goes into the audit trail."
+        ),
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
+    )
+
+
+class ResendUnknownForm(UnknownOutcomeForm):
+    confirmed = forms.BooleanField(
+        label=_("The provider confirmed it never took these messages."),
+        help_text=_("Without that, a resend may reach the patient twice."),
+    )
+
+
 @admin.register(Delivery)
 class DeliveryAdmin(AuditedAdminViews, ReadOnlyAdmin):
     audit_subject = "recipient__user"
@@ -143,7 +171,17 @@ class DeliveryAdmin(AuditedAdminViews, ReadOnlyAdmin):
     list_select_related = ("recipient__user",)
     raw_id_fields = ("recipient",)
     inlines = [DeliveryAttemptInline, DeliveryReceiptInline]
-    actions = ["resend_failed", "cancel_pending"]
+    actions = [
+        "resend_failed",
+        "cancel_pending",
+        "reconcile_unknown_now",
+        "mark_unknown_sent",
+        "resend_unknown",
+    ]
+
+    def has_settle_permission(self, request: HttpRequest) -> bool:
+        """Settling an unknown outcome changes a delivery: more than looking at it."""
+        return request.user.has_perm("notifications.change_delivery")
 
     @admin.display(description=_("recipient"))
     def recipient_user(self, delivery: Delivery) -> str:
@@ -169,6 +207,116 @@ class DeliveryAdmin(AuditedAdminViews, ReadOnlyAdmin):
             ngettext("%(count)d delivery cancelled.", "%(count)d deliveries cancelled.", count)
             % {"count": count},
             messages.SUCCESS,
+        )
+
+    @admin.action(description=_("Outcome unknown: ask the provider now"), permissions=["settle"])
+    def reconcile_unknown_now(
+        self, request: HttpRequest, queryset: QuerySet[Delivery]
+    ) -> TemplateResponse | None:
+        def act(reason: str) -> None:
+            result = unknown.reconcile_now(
+                queryset,
+                staff=request.user,  # type: ignore[arg-type] # admin_view: signed-in staff
+                reason=reason,
+                ip_address=client_ip(request),
+            )
+            self.message_user(
+                request,
+                gettext(
+                    "Provider asked: %(sent)d sent, %(resent)d never taken and queued again, "
+                    "%(failed)d lookups failed, %(no_api)d without a status API (confirm "
+                    "those with the provider, then mark them sent or resend them)."
+                )
+                % {
+                    "sent": result.sent,
+                    "resent": result.resent,
+                    "failed": result.lookup_failed,
+                    "no_api": result.no_status_api,
+                },
+                messages.SUCCESS,
+            )
+
+        return self._settle_unknown(
+            request, queryset, "reconcile_unknown_now", UnknownOutcomeForm, act
+        )
+
+    @admin.action(
+        description=_("Outcome unknown: the provider confirmed it took them (mark sent)"),
+        permissions=["settle"],
+    )
+    def mark_unknown_sent(
+        self, request: HttpRequest, queryset: QuerySet[Delivery]
+    ) -> TemplateResponse | None:
+        def act(reason: str) -> None:
+            count = unknown.mark_sent(
+                queryset,
+                staff=request.user,  # type: ignore[arg-type] # admin_view: signed-in staff
+                reason=reason,
+                ip_address=client_ip(request),
+            )
+            self.message_user(
+                request,
+                ngettext(
+                    "%(count)d delivery marked sent.", "%(count)d deliveries marked sent.", count
+                )
+                % {"count": count},
+                messages.SUCCESS,
+            )
+
+        return self._settle_unknown(request, queryset, "mark_unknown_sent", UnknownOutcomeForm, act)
+
+    @admin.action(
+        description=_("Outcome unknown: the provider never took them (resend)"),
+        permissions=["settle"],
+    )
+    def resend_unknown(
+        self, request: HttpRequest, queryset: QuerySet[Delivery]
+    ) -> TemplateResponse | None:
+        def act(reason: str) -> None:
+            count = unknown.resend(
+                queryset,
+                staff=request.user,  # type: ignore[arg-type] # admin_view: signed-in staff
+                reason=reason,
+                ip_address=client_ip(request),
+            )
+            self.message_user(
+                request,
+                ngettext(
+                    "%(count)d delivery queued again.", "%(count)d deliveries queued again.", count
+                )
+                % {"count": count},
+                messages.SUCCESS,
+            )
+
+        return self._settle_unknown(request, queryset, "resend_unknown", ResendUnknownForm, act)
+
+    def _settle_unknown(
+        self,
+        request: HttpRequest,
+        queryset: QuerySet[Delivery],
+        action: str,
+        form_class: type[UnknownOutcomeForm],
+        act: Callable[[str], None],
+    ) -> TemplateResponse | None:
+        """Ask for the reason (and, to resend, the confirmation) on a page of its own, as
+        Django's delete confirmation does; act once it is given."""
+        form = form_class(request.POST if "settle" in request.POST else None)
+        if form.is_bound and form.is_valid():
+            act(form.cleaned_data["reason"])
+            return None
+        selected = list(queryset.order_by("pk"))
+        context = {
+            **self.admin_site.each_context(request),
+            "title": dict(self.get_action_choices(request)).get(action, action),
+            "opts": self.model._meta,
+            "form": form,
+            "action": action,
+            "deliveries": selected,
+            "unknown_count": sum(d.status == "unknown" for d in selected),
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+        }
+        return TemplateResponse(
+            request, "admin/notifications/delivery/settle_unknown.html", context
         )
 
 

@@ -137,6 +137,13 @@ PERIODIC_TASKS: tuple[PeriodicTaskSpec, ...] = (
         "responses, doses) from a primary-key range, so the dashboard reads rollups only.",
     ),
     PeriodicTaskSpec(
+        "Caregiver Invitation SMS",
+        "patients.tasks.sweep_invitation_sms",
+        Every(60),
+        "Every minute: sends invitation texts that are due (retries after a temporary "
+        "failure, lost broker messages) and hands back those a dead worker was sending.",
+    ),
+    PeriodicTaskSpec(
         "Beat Heartbeat",
         "medguard_backend.monitoring.tasks.record_beat_heartbeat",
         Every(30),

@@ -8,7 +8,9 @@ import smtplib
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -70,6 +72,18 @@ def caregivers_page(request: HttpRequest) -> HttpResponse:
     form = InvitationForm(request.POST)
     if not form.is_valid():
         return _caregivers_page(request, form, 400)
+    if form.cleaned_data["phone"]:
+        try:
+            caregivers.invite_by_phone(me(request), form.cleaned_data["phone"], _settings(form))
+        except caregivers.TooManyInvitations as refused:
+            form.add_error("phone", str(refused))
+            return _caregivers_page(request, form, 429)
+        messages.success(
+            request,
+            _("Invitation on its way by SMS to %(phone)s.")
+            % {"phone": form.cleaned_data["phone"].as_international},
+        )
+        return redirect("patients:caregivers")
     try:
         caregivers.invite(
             me(request),
@@ -134,9 +148,27 @@ def accept_invitation(request: HttpRequest, token: str) -> HttpResponse:
             messages.success(request, _("You now look after %(name)s.") % {"name": patient})
             return redirect("patients:caring", patient_id=link.patient_id)
         invitation = caregivers.open_invitation(token)
+    except caregivers.PhoneNotVerified as refused:
+        # Still open: once the number is verified, the phone pages bring them back here.
+        return render(
+            request,
+            "patients/accept.html",
+            {"refused": str(refused), "verify_phone": _verify_then_return(request)},
+            status=403,
+        )
     except caregivers.InvitationRefused as refused:
         return render(request, "patients/accept.html", {"refused": str(refused)}, status=410)
+    if invitation.by_sms and not caregivers.owns_number(me(request), invitation):
+        return render(
+            request,
+            "patients/accept.html",
+            {"invitation": invitation, "verify_phone": _verify_then_return(request)},
+        )
     return render(request, "patients/accept.html", {"invitation": invitation})
+
+
+def _verify_then_return(request: HttpRequest) -> str:
+    return f"{reverse('accounts:phone')}?{urlencode({'next': request.path})}"
 
 
 @require_GET
@@ -148,16 +180,20 @@ def caring_page(request: HttpRequest, patient_id: int) -> HttpResponse:
         raise Http404 from None
     patient = link.patient
     now = timezone.now()
-    return render(
-        request,
-        "patients/caring.html",
-        {
-            "active": "caregivers",
-            "link": link,
-            "patient": patient,
-            "day": local_today(patient, now),
-            "doses": day_doses(patient, local_today(patient, now)),
-            "adherence": adherence(patient.pk, now),
-            "missed": recent_missed(patient.pk, now),
-        },
-    )
+    # The patient's clock, not the caregiver's: "the 08:00 dose" means 08:00 where the
+    # patient lives, wherever the caregiver reads it. The page names the zone.
+    with timezone.override(patient.timezone):
+        return render(
+            request,
+            "patients/caring.html",
+            {
+                "active": "caregivers",
+                "link": link,
+                "patient": patient,
+                "patient_zone": str(patient.timezone),
+                "day": local_today(patient, now),
+                "doses": day_doses(patient, local_today(patient, now)),
+                "adherence": adherence(patient.pk, now),
+                "missed": recent_missed(patient.pk, now),
+            },
+        )

@@ -1,5 +1,6 @@
-"""Who looks after a patient: invitations by email, accepting one, the patient's settings per
-caregiver, revoking. Every change writes a ``CaregiverLinkChange`` (who, when, what)."""
+"""Who looks after a patient: invitations by email or by SMS to a mobile number, accepting
+one, the patient's settings per caregiver, revoking. Every change writes a
+``CaregiverLinkChange`` (who, when, what)."""
 
 from __future__ import annotations
 
@@ -18,18 +19,31 @@ from django.utils.translation import gettext as _
 
 from medications.models import CaregiverLink
 
-from .models import CaregiverInvitation, CaregiverLinkChange
+from . import invitation_sms
+from .models import CaregiverInvitation, CaregiverLinkChange, InvitationSMS
 
 if TYPE_CHECKING:
     from accounts.models import User
 
 INVITATION_LIFETIME = datetime.timedelta(days=7)
 MAX_ESCALATION_DELAY_MINUTES = 24 * 60
+# Each invitation by phone texts a number the patient typed, at the clinic's cost and to
+# someone who asked for nothing: a few a day is plenty for a family.
+PHONE_INVITATIONS_PER_DAY = 5
 Action = CaregiverLinkChange.Action
 
 
 class InvitationRefused(ValueError):
     """The invitation cannot be accepted; the message is for the person, translated."""
+
+
+class PhoneNotVerified(InvitationRefused):
+    """The invitation went to a mobile number the person signed in has not (yet) proved is
+    theirs: they may verify it and come back, so the invitation stays open."""
+
+
+class TooManyInvitations(ValueError):
+    """The patient has sent their day's invitations by phone (translated message)."""
 
 
 @dataclass(frozen=True)
@@ -96,6 +110,41 @@ def invite(
     return invitation
 
 
+def invite_by_phone(patient: User, phone: object, chosen: LinkSettings) -> CaregiverInvitation:
+    """Write the invitation to a mobile number (E.164) and, once committed, publish its SMS
+    to the workers (``invitation_sms``). ``TooManyInvitations`` past the day's allowance."""
+    now = timezone.now()
+    link_secret = secrets.token_urlsafe(24)
+    with transaction.atomic():
+        sent_today = (
+            CaregiverInvitation.objects.filter(
+                patient=patient, created_at__gt=now - datetime.timedelta(days=1)
+            )
+            .exclude(phone="")
+            .count()
+        )
+        if sent_today >= PHONE_INVITATIONS_PER_DAY:
+            raise TooManyInvitations(
+                _("You can invite %(count)d people by phone a day: try again tomorrow.")
+                % {"count": PHONE_INVITATIONS_PER_DAY}
+            )
+        invitation = CaregiverInvitation.objects.create(
+            patient=patient,
+            phone=phone,
+            link_secret=link_secret,
+            token_hash=_hash(invitation_sms.sms_token(link_secret)),
+            can_see_medication_details=chosen.can_see_medication_details,
+            escalation_delay_minutes=chosen.escalation_delay_minutes,
+            created_at=now,
+            expires_at=now + INVITATION_LIFETIME,
+            sms_status=InvitationSMS.PENDING,
+            sms_not_before=now,
+        )
+        _record(Action.INVITED, patient=patient, by=patient, chosen=chosen, invitation=invitation)
+        transaction.on_commit(lambda: invitation_sms.publish([invitation.pk]))
+    return invitation
+
+
 def open_invitation(token: str) -> CaregiverInvitation:
     """The invitation behind a link, if it can still be accepted; ``InvitationRefused``
     (with the reason) otherwise."""
@@ -120,6 +169,14 @@ def accept(token: str, caregiver: User) -> CaregiverLink:
         invitation = open_invitation(token)
         if invitation.patient_id == caregiver.pk:
             raise InvitationRefused(_("You cannot be your own caregiver."))
+        if invitation.by_sms and not owns_number(caregiver, invitation):
+            raise PhoneNotVerified(
+                _(
+                    "This invitation was sent to a mobile number ending in %(last)s. "
+                    "Verify that number on your account to accept it."
+                )
+                % {"last": str(invitation.phone)[-3:]}
+            )
         # The conditional update decides a double submit: only one request accepts.
         if not CaregiverInvitation.objects.filter(
             pk=invitation.pk, accepted_at__isnull=True
@@ -144,6 +201,12 @@ def accept(token: str, caregiver: User) -> CaregiverLink:
             chosen=LinkSettings(link.can_see_medication_details, link.escalation_delay_minutes),
         )
     return link
+
+
+def owns_number(person: User, invitation: CaregiverInvitation) -> bool:
+    """Whether ``person`` has proved the invitation's number is theirs: the link in the SMS
+    may be forwarded; only the number's owner accepts."""
+    return bool(person.phone_verified) and str(person.phone) == str(invitation.phone)
 
 
 def patient_link(patient: User, link_id: int) -> CaregiverLink:

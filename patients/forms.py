@@ -7,8 +7,10 @@ import datetime
 from decimal import Decimal
 from typing import Any
 
+import phonenumbers
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from phonenumber_field.formfields import PhoneNumberField
 
 from medications.models import EVERY_DAY, Medicine, Schedule
 from medications.units import Unit
@@ -130,7 +132,40 @@ class LinkSettingsForm(forms.Form):
     )
 
 
-class InvitationForm(LinkSettingsForm):
-    email = forms.EmailField(label=_("Caregiver's email address"), max_length=254)
+def is_mobile(number: phonenumbers.PhoneNumber) -> bool:
+    """Whether the number can receive a text message, as far as its numbering plan tells
+    (some countries' plans cannot tell fixed lines from mobiles: those are let through)."""
+    return phonenumbers.number_type(number) in (
+        phonenumbers.PhoneNumberType.MOBILE,
+        phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE,
+    )
 
-    field_order = ["email", "can_see_medication_details", "escalation_delay_minutes"]
+
+class InvitationForm(LinkSettingsForm):
+    """An invitation goes to an email address or, by SMS, to a mobile number: one of them."""
+
+    email = forms.EmailField(label=_("Caregiver's email address"), max_length=254, required=False)
+    phone = PhoneNumberField(
+        label=_("Or their mobile number"),
+        region="ZA",
+        required=False,
+        help_text=_("We text them the link. A South African number may start with 0."),
+        widget=forms.TextInput(attrs={"autocomplete": "off", "inputmode": "tel"}),
+    )
+
+    field_order = ["email", "phone", "can_see_medication_details", "escalation_delay_minutes"]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        email, phone = data.get("email"), data.get("phone")
+        if self.errors.get("email") or self.errors.get("phone"):
+            return data
+        if email and phone:
+            self.add_error("phone", _("Give an email address or a mobile number, not both."))
+        elif not email and not phone:
+            self.add_error("email", _("Give the caregiver's email address or mobile number."))
+        elif phone and not is_mobile(phone):
+            self.add_error(
+                "phone", _("This is not a mobile number: a text message cannot reach it.")
+            )
+        return data

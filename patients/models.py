@@ -8,12 +8,25 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from medications.models import CaregiverLink
-from privacy.encryption.fields import EncryptedEmailField
+from privacy.encryption.fields import EncryptedEmailField, EncryptedPhoneNumberField
+
+
+class InvitationSMS(models.TextChoices):
+    """Where the text message of an invitation by phone stands (empty for one by email)."""
+
+    NONE = "", _("Not by SMS")
+    PENDING = "pending", _("Waiting to be sent")
+    SENDING = "sending", _("Being sent")
+    SENT = "sent", _("Sent")
+    FAILED = "failed", _("Could not be sent")
 
 
 class CaregiverInvitation(models.Model):
-    """A patient's invitation to look after them, sent by email with a one-time link. Only
-    a hash of the link's token is kept: the database alone cannot accept an invitation."""
+    """A patient's invitation to look after them, sent with a one-time link by email or,
+    to a mobile number, by SMS. Only a hash of the link's token is kept: the database alone
+    cannot accept an invitation. The SMS is written by a worker, which re-derives the token
+    from ``link_secret`` and the ``SECRET_KEY`` (a keyed hash), so the token never sits in
+    the broker or in clear in the database."""
 
     patient = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -21,8 +34,21 @@ class CaregiverInvitation(models.Model):
         related_name="caregiver_invitations",
         verbose_name=_("patient"),
     )
-    email = EncryptedEmailField(_("caregiver's email address"))
+    # Encrypted at rest, like every phone number and address held outside the user row.
+    email = EncryptedEmailField(_("caregiver's email address"), blank=True)
+    phone = EncryptedPhoneNumberField(_("caregiver's mobile number"), blank=True, region="ZA")
     token_hash = models.CharField(max_length=64, unique=True)
+    # Invitations by SMS only: with SECRET_KEY, what the worker derives the link's token from.
+    link_secret = models.CharField(max_length=32, blank=True, default="")
+    sms_status = models.CharField(
+        _("SMS"), max_length=10, choices=InvitationSMS.choices, blank=True, default=""
+    )
+    sms_attempts = models.PositiveSmallIntegerField(_("SMS attempts"), default=0)
+    sms_not_before = models.DateTimeField(_("SMS not before"), null=True, blank=True)
+    sms_claimed_at = models.DateTimeField(_("SMS claimed at"), null=True, blank=True)
+    sms_sent_at = models.DateTimeField(_("SMS sent at"), null=True, blank=True)
+    # Why the last attempt failed: the transport's reason, never the number or the text.
+    sms_error = models.CharField(_("SMS error"), max_length=200, blank=True, default="")
     can_see_medication_details = models.BooleanField(_("may see medication details"), default=False)
     escalation_delay_minutes = models.PositiveIntegerField(
         _("escalation delay (minutes)"), default=30
@@ -42,11 +68,30 @@ class CaregiverInvitation(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+        constraints = [
+            # Sent one way: to an email address or to a mobile number, never both or neither.
+            models.CheckConstraint(
+                condition=models.Q(email="") ^ models.Q(phone=""),
+                name="invitation_by_email_or_phone",
+            ),
+        ]
+        indexes = [
+            # The SMS sweeper's question: which texts are due.
+            models.Index(
+                fields=["sms_not_before"],
+                condition=models.Q(sms_status="pending"),
+                name="invitation_sms_due_idx",
+            ),
+        ]
         verbose_name = _("caregiver invitation")
         verbose_name_plural = _("caregiver invitations")
 
     def __str__(self) -> str:
         return f"caregiver invitation {self.pk} from patient {self.patient_id}"
+
+    @property
+    def by_sms(self) -> bool:
+        return bool(self.phone)
 
     def is_open(self, now: datetime.datetime | None = None) -> bool:
         now = now or timezone.now()

@@ -13,6 +13,12 @@ nothing to read means usable; anything to read (a close, an error, or a rare una
 such as a notification) is settled by Django's own ``SELECT 1``. A connection that died
 silently (a network partition) is no worse off than before: ``SELECT 1`` would have waited
 on it just as the first real query does.
+
+What it buys, measured A/B against Django's own backend (``python3 dev.py bench api``,
+alternating runs on 2026-11-30 on the quiet 2-core machine): CPU per request of the inbox
+list (gunicorn + PostgreSQL + Redis, wrk at 2, 4 and 8 connections) mean 2.63 ms with it
+(nine wrk runs, 2.52 to 2.75), 2.80 ms with Django's backend (six runs at a load average
+under 3, 2.70 to 3.08): 6% less. A run at load 3.3 gave 2.99 to 3.43 ms with Django's.
 """
 
 from __future__ import annotations

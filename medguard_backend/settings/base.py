@@ -83,6 +83,10 @@ MIDDLEWARE = [
     # is the whole answer.
     "medguard_backend.request_context.RequestIdMiddleware",
     "medguard_backend.metrics.http.RequestLatencyMiddleware",
+    # Before anything that queries: a dropped database connection anywhere in the request
+    # (a middleware's query included) is 503 with Retry-After, and a read is run once more
+    # through everything below; never 500 (medguard_backend/database_errors.py).
+    "medguard_backend.database_errors.TransientDatabaseErrorMiddleware",
     # Then, before anything queries with it, a NUL in the URL is refused; and errors under
     # /api/ that Django renders itself (a 404 from the resolver) become JSON.
     "notifications.api.middleware.ApiRequestGuard",
@@ -100,8 +104,6 @@ MIDDLEWARE = [
     "allauth.account.middleware.AccountMiddleware",
     "privacy.audit_middleware.AuditMiddleware",
     "csp.middleware.CSPMiddleware",
-    # A dropped database connection: 503 with Retry-After (a read is retried once), not 500.
-    "medguard_backend.database_errors.TransientDatabaseErrorMiddleware",
 ]
 # Content-Security-Policy on every page: scripts, styles and images from this site only, no
 # inline script or style (no 'unsafe-inline'), no framing. The Swagger UI at /api/docs/ is
@@ -311,15 +313,18 @@ if is_set("CELERY_BROKER_URL"):
     )
 else:
     CELERY_BROKER_URL = "filesystem://localhost/"
-if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
-    # kombu's Redis transport with a patch that keeps a worker alive across Redis restarts
-    # (an AttributeError killed it about once in ninety): see medguard_backend/broker.py.
-    CELERY_BROKER_TRANSPORT = "medguard_backend.broker:Transport"
-# Every filesystem:// URL means kombu's filesystem transport writing each message atomically
-# (a consumer could read a half-written file and the worker died): see
-# medguard_backend/broker.py. Registered for the URL scheme rather than as the app's one
-# transport, so that a connection to another URL (a test's private Redis) keeps its own.
-TRANSPORT_ALIASES["filesystem"] = "medguard_backend.broker:FilesystemTransport"
+# kombu picks a transport by the URL's scheme; ours replace two of its own for every
+# connection of the process (the app's, beat's, the health check's, a test's private
+# broker), see medguard_backend/broker.py:
+# - redis:// and rediss://: kombu's Redis transport with a patch that keeps a worker alive
+#   across Redis restarts (an AttributeError killed it about once in ninety);
+# - filesystem://: kombu's filesystem transport writing each message atomically (a consumer
+#   could read a half-written file and the worker died).
+TRANSPORT_ALIASES.update(
+    redis="medguard_backend.broker:Transport",
+    rediss="medguard_backend.broker:Transport",
+    filesystem="medguard_backend.broker:FilesystemTransport",
+)
 CELERY_RESULT_BACKEND = result_backend_value("CELERY_RESULT_BACKEND", "django-db")
 
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
@@ -476,6 +481,10 @@ NOTIFICATION_RETRY_MAX_SECONDS = int_value("NOTIFICATION_RETRY_MAX_SECONDS", 360
 # A delivery still "sending" this long after it was claimed belongs to a worker that died:
 # the sweeper hands it out again. Longer than the task hard time limit.
 NOTIFICATION_STUCK_AFTER_SECONDS = int_value("NOTIFICATION_STUCK_AFTER_SECONDS", 600, minimum=1)
+# A delivery taken back this many times from workers that died holding it is sent alone from
+# then on; once its worker has died this many times holding it alone, it is failed for good
+# (a message that kills the process must not be handed out forever).
+NOTIFICATION_MAX_RECLAIMS = int_value("NOTIFICATION_MAX_RECLAIMS", 3, minimum=1)
 # A pending delivery enqueued this long ago and still not claimed is enqueued again (its
 # broker message was lost).
 NOTIFICATION_REENQUEUE_AFTER_SECONDS = int_value(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import re
 import zoneinfo
 from collections.abc import Collection
@@ -154,6 +155,38 @@ def url_value(name: str, default: str, schemes: set[str]) -> str:
     if parts.scheme not in schemes or not (parts.netloc or parts.scheme == "filesystem"):
         allowed = ", ".join(sorted(schemes))
         raise ImproperlyConfigured(f"{name} must be a URL with scheme {allowed}; got {value!r}")
+    return value
+
+
+# What Google's token exchange needs from a service-account key file.
+_SERVICE_ACCOUNT_FIELDS = ("project_id", "client_email", "private_key", "token_uri")
+
+
+def service_account_file_value(name: str) -> str:
+    """The path of a Google service-account JSON key file, or "" when unset. The file is
+    read now, so a wrong path or a file of another kind stops start-up rather than the
+    first push."""
+    value = env.str(name, default="").strip()
+    if not value:
+        return ""
+    try:
+        document = json.loads(Path(value).read_text(encoding="utf-8"))
+    except OSError as error:
+        raise ImproperlyConfigured(
+            f"{name} must be a readable file, got {value!r} ({type(error).__name__})"
+        ) from None
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a JSON file, got {value!r}") from None
+    missing = [
+        field
+        for field in _SERVICE_ACCOUNT_FIELDS
+        if not isinstance(document, dict) or not document.get(field)
+    ]
+    if not isinstance(document, dict) or document.get("type") != "service_account" or missing:
+        raise ImproperlyConfigured(
+            f"{name} must be a Google service-account key file (type service_account with "
+            f"{', '.join(_SERVICE_ACCOUNT_FIELDS)}); {value!r} is not"
+        )
     return value
 
 

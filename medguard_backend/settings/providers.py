@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from django.core.exceptions import ImproperlyConfigured
 
-from .env import env, int_value, url_value
+from .env import env, int_value, service_account_file_value, url_value
 
 _HTTP = {"http", "https"}
 
@@ -69,6 +69,13 @@ WEBPUSH_VAPID_PRIVATE_KEY = env.str("WEBPUSH_VAPID_PRIVATE_KEY", default="")
 WEBPUSH_VAPID_SUBJECT = env.str("WEBPUSH_VAPID_SUBJECT", default="")
 # Seconds a push service keeps a message for an offline browser.
 WEBPUSH_TTL_SECONDS = int_value("WEBPUSH_TTL_SECONDS", 3600, minimum=0)
+# Firebase Cloud Messaging (HTTP v1) for Android tokens that are not Expo's: a Google
+# service-account JSON key file; empty leaves FCM off. Read (and checked) at start-up.
+FCM_CREDENTIALS_FILE = service_account_file_value("FCM_CREDENTIALS_FILE")
+FCM_API_URL = url_value("FCM_API_URL", default="https://fcm.googleapis.com", schemes=_HTTP)
+# Seconds FCM keeps a message for a phone that is off: a dose reminder hours late is worse
+# than none (the in-app copy stays).
+FCM_TTL_SECONDS = int_value("FCM_TTL_SECONDS", 3600, minimum=0, maximum=28 * 24 * 3600)
 
 # --- Email service providers (django-anymail) ---
 # EMAIL_BACKEND picks one, e.g. anymail.backends.postmark.EmailBackend; SMTP stays the
@@ -84,8 +91,17 @@ ANYMAIL = {
         "SENDGRID_API_URL": env.str("SENDGRID_API_URL", default=""),
         "POSTMARK_SERVER_TOKEN": env.str("POSTMARK_SERVER_TOKEN", default=""),
         "POSTMARK_API_URL": env.str("POSTMARK_API_URL", default=""),
+        # Amazon SES: the configuration set that publishes its events; credentials come
+        # the way boto3 finds them (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, an
+        # instance role).
+        "AMAZON_SES_CONFIGURATION_SET_NAME": env.str(
+            "AMAZON_SES_CONFIGURATION_SET_NAME", default=""
+        ),
         # Basic auth ("user:password") the ESPs' tracking webhooks must present.
         "WEBHOOK_SECRET": env.str("ANYMAIL_WEBHOOK_SECRET", default=""),
     }.items()
     if value
 }
+# SES's region (af-south-1 is Cape Town); unset: boto3's own AWS_REGION/AWS_DEFAULT_REGION.
+if _ses_region := env.str("AMAZON_SES_REGION", default=""):
+    ANYMAIL["AMAZON_SES_CLIENT_PARAMS"] = {"region_name": _ses_region}

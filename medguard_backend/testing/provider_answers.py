@@ -208,6 +208,25 @@ def postmark_error(status: int, code: int, message: str) -> Answer:
     return Answer(status, {"ErrorCode": code, "Message": message})
 
 
+# --- Amazon SES v2 (email, through django-anymail and boto3) ---
+
+
+def ses_accepts(request: ReceivedRequest) -> Answer:
+    """SendEmail (``POST /v2/email/outbound-emails``) takes the message: 200 with its id."""
+    sent = request.json()
+    if "Raw" not in sent.get("Content", {}) and "Simple" not in sent.get("Content", {}):
+        return Answer(
+            400,
+            {"message": "Content is required"},
+            headers={"x-amzn-ErrorType": "BadRequestException"},
+        )
+    return Answer(200, {"MessageId": f"0107019{next(_ids):09d}-stand-in-000000"})
+
+
+def ses_error(status: int, error_type: str, message: str) -> Answer:
+    return Answer(status, {"message": message}, headers={"x-amzn-ErrorType": error_type})
+
+
 def install_default_routes(server: ProviderServer) -> None:
     server.route("POST", "/v1/message", clickatell_accepts)
     server.route("POST", "/v1/messages", bulksms_accepts)
@@ -216,5 +235,6 @@ def install_default_routes(server: ProviderServer) -> None:
     server.route("POST", "/--/api/v2/push/send", expo_accepts)
     server.route("POST", "/--/api/v2/push/getReceipts", expo_receipts_ok)
     server.route("POST", "/email", postmark_accepts)
+    server.route("POST", "/v2/email/outbound-emails", ses_accepts)
     # Web Push: the push service takes the encrypted payload and answers 201 Created.
     server.route("POST", "/webpush/", lambda request: Answer(201, None))

@@ -83,14 +83,13 @@ class PrivateRedis:
             self.process.wait(timeout=10)
 
 
-def point_this_process_at(url: str, transport: str | None) -> None:
+def point_this_process_at(url: str) -> None:
     """Publish from this process through ``url``: the app's pooled connections (and the
     producers on them) were opened for the broker before, so they are dropped (not closed:
     a producer still checked out elsewhere would find its pool closed)."""
     celery_app._pool = None
     celery_app.amqp._producer_pool = None
     celery_app.conf.broker_url = url
-    celery_app.conf.broker_transport = transport
 
 
 @pytest.fixture
@@ -99,13 +98,13 @@ def private_redis(monkeypatch: pytest.MonkeyPatch) -> Iterator[PrivateRedis]:
     redis.start()
     # Celery reads CELERY_BROKER_URL from the environment before its configuration.
     monkeypatch.delenv("CELERY_BROKER_URL", raising=False)
-    saved = celery_app.conf.broker_url, celery_app.conf.broker_transport
-    # Through the patched transport, as the settings choose it for a redis:// broker.
-    point_this_process_at(redis.url(), "medguard_backend.broker:Transport")
+    saved = celery_app.conf.broker_url
+    # The settings register the patched transport for the redis:// scheme.
+    point_this_process_at(redis.url())
     try:
         yield redis
     finally:
-        point_this_process_at(*saved)
+        point_this_process_at(saved)
         redis.stop(signal.SIGKILL)
 
 

@@ -43,6 +43,20 @@ def test_a_worker_started_without_queues_consumes_all_three() -> None:
     assert set(app.amqp.queues) == {"celery", "notifications", "medications"}
 
 
+@pytest.mark.parametrize(
+    ("url", "transport"),
+    [
+        ("redis://127.0.0.1:6379/0", "medguard_backend.broker.Transport"),
+        ("rediss://127.0.0.1:6380/0", "medguard_backend.broker.Transport"),
+        ("filesystem://localhost/", "medguard_backend.broker.FilesystemTransport"),
+    ],
+)
+def test_every_connection_to_a_patched_scheme_uses_our_transport(url: str, transport: str) -> None:
+    # Not only the app's broker: the health check's and a test's private broker too.
+    cls = type(app.connection_for_write(url).transport)
+    assert f"{cls.__module__}.{cls.__qualname__}" == transport
+
+
 def test_reliability_settings_are_chosen() -> None:
     conf = app.conf
     assert conf.task_acks_late is True

@@ -7,6 +7,7 @@ import threading
 from decimal import Decimal
 
 import pytest
+import time_machine
 from django.db import connection, connections
 from django.test.utils import CaptureQueriesContext
 
@@ -14,6 +15,7 @@ from medguard_backend.testing.factories import UserFactory
 from medications import followups, reminders
 from medications.models import Dose, Medicine, Schedule, Supply
 from notifications.models import Notification
+from notifications.services import NotificationService
 
 UTC = datetime.UTC
 MONDAY = datetime.date(2026, 11, 30)
@@ -231,6 +233,83 @@ def test_snoozed_dose_is_reminded_again_when_the_snooze_is_over(thandi) -> None:
     assert (before.re_reminded, after.re_reminded, again.re_reminded) == (0, 1, 0)
     assert Notification.objects.filter(event="medication_reminder").count() == 2
     assert Dose.objects.get().status == Dose.Status.PENDING
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_snooze_runs_in_the_same_instant_each_remind_only_the_doses_they_took() -> None:
+    # A frozen clock: both runs stamp reminded_at with the same time, so reading the rows
+    # back by that time would give each run the other's doses too.
+    now = at(MONDAY, 8, 10)
+    for _ in range(3):
+        make_schedule(UserFactory())
+    reminders.send_slot_reminders("morning", now=at(MONDAY, 8, 0))
+    Dose.objects.update(status=Dose.Status.SNOOZED, snoozed_until=now, snooze_count=1)
+    first_has_read, second_is_done = threading.Event(), threading.Event()
+    reminded: dict[str, int] = {}
+    errors: list[BaseException] = []
+
+    def pause_after_reading_the_doses(execute, sql, params, many, context):
+        result = execute(sql, params, many, context)
+        if sql.startswith("SELECT") and '"medications_dose"' in sql and not first_has_read.is_set():
+            first_has_read.set()
+            # PostgreSQL: the second run skips the rows locked here and ends. SQLite: it
+            # waits for this run's write lock, so this one goes on after a while.
+            second_is_done.wait(2)
+        return result
+
+    def first() -> None:
+        try:
+            with connection.execute_wrapper(pause_after_reading_the_doses):
+                reminded["first"] = followups.remind_snoozed(now)
+        except BaseException as error:  # reported below
+            errors.append(error)
+            first_has_read.set()
+        finally:
+            connections.close_all()
+
+    def second() -> None:
+        try:
+            first_has_read.wait(10)
+            reminded["second"] = followups.remind_snoozed(now)
+        except BaseException as error:  # reported below
+            errors.append(error)
+        finally:
+            second_is_done.set()
+            connections.close_all()
+
+    with time_machine.travel(now, tick=False):
+        threads = [threading.Thread(target=first), threading.Thread(target=second)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+
+    assert errors == []
+    assert reminded == {"first": 3, "second": 0}
+    assert set(Dose.objects.values_list("status", "reminded_at")) == {(Dose.Status.PENDING, now)}
+    snoozed_again = Notification.objects.filter(idempotency_key__endswith="-snooze-1")
+    assert snoozed_again.count() == 3
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_snoozed_dose_and_a_new_send_in_the_same_instant_are_reminded_once_each() -> None:
+    # The frozen-clock send of issue 10, through the snooze path: a send in the same
+    # instant must not be taken for the snooze run's rows, nor the other way round.
+    now = at(MONDAY, 8, 10)
+    thandi, sipho = UserFactory(), UserFactory()
+    make_schedule(thandi)
+    with time_machine.travel(now, tick=False):
+        reminders.send_slot_reminders("morning", now=at(MONDAY, 8, 0))
+        Dose.objects.update(status=Dose.Status.SNOOZED, snoozed_until=now, snooze_count=1)
+        notice = NotificationService.create_notification(
+            "Clinic closed", "Friday", "general", "low", target_users=[sipho]
+        )
+
+        assert followups.remind_snoozed(now) == 1
+        result = NotificationService.send_notification_to_user(sipho, notice, channels=["email"])
+
+    assert result.queued == 1
+    assert Notification.objects.filter(idempotency_key__endswith="-snooze-1").count() == 1
 
 
 def test_slot_reminders_run_a_constant_number_of_queries_per_batch(db, settings) -> None:

@@ -16,7 +16,14 @@ from notifications.models import PushDevice
 from .validation import StrictFieldsMixin
 
 # Expo's documented format; the older "ExpoPushToken[...]" spelling is still issued.
-EXPO_TOKEN = re.compile(r"^Expo(?:nent)?PushToken\[[A-Za-z0-9_-]{1,200}\]$")
+_EXPO = r"Expo(?:nent)?PushToken\[[A-Za-z0-9_-]{1,200}\]"
+# An FCM registration token (an app build that talks to Firebase directly): Google calls it
+# opaque; those issued are URL-safe base64 with a colon, 140-200 characters today. No
+# brackets, so it never looks like an Expo token.
+_FCM = r"[A-Za-z0-9_:-]{64,400}"
+EXPO_TOKEN = re.compile(f"^{_EXPO}$")
+# What `/api/push-tokens/` takes: either.
+PHONE_PUSH_TOKEN = re.compile(f"^(?:{_EXPO}|{_FCM})$")
 EXPO_PLATFORMS = (("ios", "iOS"), ("android", "Android"))
 TOKEN_MAX_LENGTH = PushDevice._meta.get_field("token").max_length or 500
 # A P-256 public key, uncompressed (65 bytes), and a 16-byte auth secret (RFC 8291).
@@ -28,9 +35,9 @@ class ExpoPushTokenSerializer(StrictFieldsMixin, serializers.Serializer):
     """Exactly the keys the mobile app sends (camelCase)."""
 
     token = serializers.RegexField(
-        EXPO_TOKEN,
+        PHONE_PUSH_TOKEN,
         max_length=TOKEN_MAX_LENGTH,
-        help_text="ExponentPushToken[...]",
+        help_text="ExponentPushToken[...], or an FCM registration token",
         error_messages={"invalid": _("Enter an Expo push token, like ExponentPushToken[…].")},
     )
     platform = serializers.ChoiceField(choices=EXPO_PLATFORMS)

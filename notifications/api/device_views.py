@@ -1,4 +1,5 @@
-"""Registering the caller's phone (Expo) and browser (Web Push) for push notifications."""
+"""Registering the caller's phone (Expo or FCM) and browser (Web Push) for push
+notifications."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from notifications.models import PushDevice
 from . import devices
 from .base import ApiView, caller
 from .device_serializers import (
-    EXPO_TOKEN,
+    PHONE_PUSH_TOKEN,
     ExpoPushTokenSerializer,
     WebPushSubscriptionSerializer,
     WebPushUnsubscribeSerializer,
@@ -51,7 +52,8 @@ class ExpoPushTokenView(ApiView):
         summary="Register the caller's phone for push notifications",
         description=(
             "The body is what the MedGuard app sends: `token` (an Expo push token, "
-            "`ExponentPushToken[...]`), `platform`, `deviceModel`, `osVersion`. The caller's "
+            "`ExponentPushToken[...]`, or an FCM registration token from a build that talks "
+            "to Firebase directly), `platform`, `deviceModel`, `osVersion`. The caller's "
             "own token is re-activated." + OWNERSHIP
         ),
         request=ExpoPushTokenSerializer,
@@ -86,12 +88,13 @@ class ExpoPushTokenDetailView(ApiView):
             "Idempotent for the caller's own token; anyone else's is not found."
         ),
         parameters=[
-            OpenApiParameter("token", str, OpenApiParameter.PATH, pattern=EXPO_TOKEN.pattern)
+            OpenApiParameter("token", str, OpenApiParameter.PATH, pattern=PHONE_PUSH_TOKEN.pattern)
         ],
         responses={204: UNREGISTERED, 404: NOT_FOUND, **COMMON},
     )
     def delete(self, request: Request, token: str) -> Response:
-        if not devices.unregister(caller(request).pk, PushDevice.Kind.EXPO, token):
+        kind = devices.phone_token_kind(token)
+        if not devices.unregister(caller(request).pk, kind, token):
             raise NotFound
         return Response(status=status.HTTP_204_NO_CONTENT)
 

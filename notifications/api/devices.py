@@ -1,5 +1,5 @@
-"""Registering and unregistering the caller's push devices (Expo tokens, Web Push
-subscriptions).
+"""Registering and unregistering the caller's push devices (Expo tokens, FCM tokens, Web
+Push subscriptions).
 
 A token identifies a device, and whoever holds it gets that device's reminders. Moving a
 token that another active account is using would silently stop that patient's medication
@@ -17,6 +17,8 @@ from django.db import IntegrityError, transaction
 
 from notifications.models import PushDevice
 
+from .device_serializers import EXPO_TOKEN
+
 if TYPE_CHECKING:
     from accounts.models import User
 
@@ -27,13 +29,20 @@ class DeviceHeldByAnotherAccount(Exception):
     """The token is an active device of another active account."""
 
 
+def phone_token_kind(token: str) -> str:
+    """Expo's for an ``ExponentPushToken[…]``, FCM's for any other phone token: the two
+    shapes never overlap (device_serializers.PHONE_PUSH_TOKEN)."""
+    return PushDevice.Kind.EXPO if EXPO_TOKEN.match(token) else PushDevice.Kind.FCM
+
+
 def register_expo_device(
     user: User, token: str, *, platform: str, device_model: str = "", os_version: str = ""
 ) -> tuple[PushDevice, bool]:
-    """Create or re-activate the device holding ``token`` for ``user``; (device, created).
+    """Create or re-activate the device holding ``token`` (an Expo token, or an FCM token
+    sent to FCM directly) for ``user``; (device, created).
     Raises DeviceHeldByAnotherAccount for a device another account has not released."""
     fields = {"platform": platform, "device_model": device_model, "os_version": os_version}
-    return _register(user, PushDevice.Kind.EXPO, token, fields)
+    return _register(user, phone_token_kind(token), token, fields)
 
 
 def register_web_push(

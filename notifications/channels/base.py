@@ -31,8 +31,8 @@ from django.conf import settings
 @dataclass(frozen=True)
 class PushTarget:
     device_id: int
-    kind: str  # "expo" | "webpush"
-    token: str  # the Expo token, or the Web Push endpoint URL
+    kind: str  # "expo" | "fcm" | "webpush"
+    token: str  # the Expo or FCM token, or the Web Push endpoint URL
     keys: Mapping[str, str] = field(default_factory=dict)  # Web Push p256dh and auth
 
 

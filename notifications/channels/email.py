@@ -21,7 +21,7 @@ from django.core.mail import BadHeaderError, EmailMultiAlternatives, get_connect
 from django.core.mail.backends.base import BaseEmailBackend
 from django.core.validators import validate_email
 
-from .base import OutgoingMessage, SendReceipt, Transport, TransportError
+from .base import OutcomeUnknown, OutgoingMessage, SendReceipt, Transport, TransportError
 
 logger = logging.getLogger(__name__)
 
@@ -86,7 +86,44 @@ def classify_esp_error(error: AnymailError) -> TransportError:
     if isinstance(error, AnymailAPIError) and status is not None:
         permanent = 400 <= status < 500 and status not in (401, 403, 408, 429)
         return TransportError(f"email provider answered HTTP {status}", permanent=permanent)
+    if isinstance(error, AnymailAPIError) and isinstance(error.response, dict):
+        return _classify_aws_error(error.response)
+    cause = type(error.__cause__).__name__
+    if cause in _AWS_NO_ANSWER:
+        # boto3 wrote the request and got nothing back: SES may have taken it.
+        return OutcomeUnknown(f"email provider gave no answer: {cause}", provider="amazon_ses")
     return TransportError(f"email provider error: {name}", permanent=False)
+
+
+# botocore's errors for a request that was sent and never answered.
+_AWS_NO_ANSWER = frozenset({"ReadTimeoutError", "ConnectionClosedError"})
+# Amazon SES answers these with 400, yet they are about our account, not the message: the
+# same message goes through once the account is in order.
+_SES_ACCOUNT_ERRORS = frozenset(
+    {
+        "AccountSuspendedException",
+        "SendingPausedException",
+        "MailFromDomainNotVerifiedException",
+        "LimitExceededException",
+        "TooManyRequestsException",
+    }
+)
+
+
+def _classify_aws_error(response: dict) -> TransportError:
+    """Amazon SES through boto3: anymail hands on botocore's parsed error (no HTTP status
+    of its own). Its error code is an AWS name, never the address or the text."""
+    status = response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+    code = str(response.get("Error", {}).get("Code", ""))[:60]
+    permanent = (
+        isinstance(status, int)
+        and 400 <= status < 500
+        and status not in (401, 403, 408, 429)
+        and code not in _SES_ACCOUNT_ERRORS
+    )
+    return TransportError(
+        f"email provider answered HTTP {status} ({code or 'no error code'})", permanent=permanent
+    )
 
 
 class EmailTransport(Transport):

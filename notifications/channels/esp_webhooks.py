@@ -1,10 +1,11 @@
 """The email service providers' tracking webhooks we use (anymail's views), under /hooks/anymail/.
 
-Only the providers MedGuard supports (Postmark, Mailgun, SendGrid): anymail's own url list
-has every ESP's, and some need packages that are not installed (Amazon SES needs boto3, and
-its URL answered 500 when called). Mailgun's is routed only once its signing key is set:
-anymail's view refuses to start without it (a 500 on every call), and an unconfigured
-webhook has nothing to receive — it answers 404 like any unknown path.
+Only these providers' (Postmark, Mailgun, SendGrid): anymail's own url list has every
+ESP's. Amazon SES sends (boto3 is installed) but its SNS event webhook is not routed yet:
+anymail's view raises on a body that is not SNS JSON, which would answer 500. Mailgun's is
+routed only once its signing key is set: anymail's view refuses to start without it (a 500
+on every call), and an unconfigured webhook has nothing to receive — it answers 404 like
+any unknown path.
 """
 
 from __future__ import annotations

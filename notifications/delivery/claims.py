@@ -10,7 +10,8 @@ fails and hands its claim back at once (``release``); or the worker died, and th
 settles the claim once it is older than ``NOTIFICATION_STUCK_AFTER_SECONDS``
 (``settle_claims``, called by ``outbox.reclaim_stuck``). Settling decides from the attempts,
 never from the delivery row alone: a delivery whose attempt for this claim says ``sent`` is
-finished as sent, not sent again.
+finished as sent, not sent again. A delivery that keeps killing its worker is sent alone,
+then failed (``poison.py``).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from django.db import connection, transaction
 from django.db.models import Exists, F, OuterRef, QuerySet, Subquery
 from django.utils import timezone
 
+from notifications.delivery import poison
 from notifications.models import AttemptOutcome, Delivery, DeliveryAttempt, DeliveryStatus
 from notifications.models.delivery import DeliveryQuerySet
 from notifications.policy.addresses import sms_reachable
@@ -62,10 +64,14 @@ CLAIMED_FIELDS = (
     "recipient__notification__notification_type",
     "recipient__notification__priority",
 )
+# After CLAIMED_FIELDS, the rest of what ``poison.Held`` needs.
+HELD_FIELDS = ("digest", "reclaims")
 
 
 def claim(token: uuid.UUID, due: QuerySet[Delivery], now: datetime) -> list[Claimed]:
-    """Take the deliveries of ``due`` that are still pending and due, under ``token``."""
+    """Take the deliveries of ``due`` that are still pending and due, under ``token``.
+    One that killed its workers before is not taken with other messages
+    (``poison.split_off_suspects``)."""
     claimed = due.filter(status=DeliveryStatus.PENDING, not_before__lte=now).update(
         status=DeliveryStatus.SENDING,
         claim_token=token,
@@ -74,7 +80,10 @@ def claim(token: uuid.UUID, due: QuerySet[Delivery], now: datetime) -> list[Clai
     )
     if not claimed:
         return []
-    rows = claimed_by(token).order_by("id").values_list(*CLAIMED_FIELDS)
+    rows = list(claimed_by(token).order_by("id").values_list(*CLAIMED_FIELDS, *HELD_FIELDS))
+    handed_back = poison.split_off_suspects(
+        token, [poison.Held(row[0], row[2], *row[len(CLAIMED_FIELDS) :]) for row in rows]
+    )
     return [
         Claimed(
             pk,
@@ -83,7 +92,8 @@ def claim(token: uuid.UUID, due: QuerySet[Delivery], now: datetime) -> list[Clai
             kind,
             prio,
         )
-        for pk, channel, user_id, email, phone, verified, tz, active, kind, prio in rows
+        for pk, channel, user_id, email, phone, verified, tz, active, kind, prio, *_held in rows
+        if pk not in handed_back
     ]
 
 
@@ -102,10 +112,11 @@ class Accepted(NamedTuple):
 class Settled:
     sent: int = 0  # the attempt said sent: finished as sent, not sent again
     returned: int = 0  # back to pending
+    poisoned: int = 0  # failed for good: its worker died every time it was sent alone
 
     @property
     def total(self) -> int:
-        return self.sent + self.returned
+        return self.sent + self.returned + self.poisoned
 
 
 def settle_claims(
@@ -115,6 +126,7 @@ def settle_claims(
     not_before: datetime | None,
     now: datetime,
     refund_untried: bool,
+    worker_died: bool = False,
 ) -> Settled:
     """End claims whose task will not finish them, deciding each from its attempt.
 
@@ -127,8 +139,11 @@ def settle_claims(
     Those returned are due at ``not_before`` (None: when they were due before).
 
     - No attempt: never tried; back to pending, with the attempt given back when
-      ``refund_untried`` (a failed task), kept when not (a dead worker: a batch that kills
-      its worker every time must still run out of attempts).
+      ``refund_untried`` (a failed task), kept when not (a dead worker).
+
+    ``worker_died``: the claims' worker is gone (the sweeper's case, not a task that failed
+    and released them): each delivery not sent counts a reclaim, and one that has killed
+    its worker too often is failed for good instead (``poison.count_reclaims``).
     """
     claims = claims.filter(status=DeliveryStatus.SENDING)
     this_claims_attempt = DeliveryAttempt.objects.filter(
@@ -144,6 +159,8 @@ def settle_claims(
             claim_token=None,
             last_error="",
         )
+        if worker_died:
+            settled.poisoned = poison.count_reclaims(claims, now)
         DeliveryAttempt.objects.filter(
             delivery__in=claims.values("pk"), outcome=AttemptOutcome.STARTED
         ).update(outcome=AttemptOutcome.TEMPORARY_FAILURE, finished_at=now, error=reason)

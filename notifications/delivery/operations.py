@@ -8,7 +8,7 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from notifications.delivery import outbox
+from notifications.delivery import outbox, poison
 from notifications.models import Delivery, DeliveryStatus, NotificationType, Priority
 from notifications.sending.fanout import SendResult
 
@@ -17,15 +17,20 @@ if TYPE_CHECKING:
 
 
 def resend_failed(deliveries: QuerySet[Delivery]) -> int:
-    """Give failed deliveries a fresh set of attempts, due now."""
+    """Give failed deliveries a fresh set of attempts, due now. One that killed its workers
+    (``poison.py``) is given fresh tries too, but still sent alone, so that if it is still
+    poison it cannot hold up the others."""
     now = timezone.now()
     with transaction.atomic():
-        ids = list(deliveries.filter(status=DeliveryStatus.FAILED).values_list("id", flat=True))
+        failed = list(deliveries.filter(status=DeliveryStatus.FAILED).values_list("id", "reclaims"))
+        ids = [pk for pk, _ in failed]
         # Published on commit just below, so marked enqueued: the sweeper leaves them be.
         Delivery.objects.filter(id__in=ids, status=DeliveryStatus.FAILED).back_to_pending(
-            not_before=now, last_error="", attempts=0, enqueued_at=now
+            not_before=now, last_error="", attempts=0, reclaims_alone=0, enqueued_at=now
         )
-        transaction.on_commit(lambda: outbox.enqueue_deliveries(ids))
+        batched = [pk for pk, reclaims in failed if not poison.is_suspect(reclaims)]
+        alone = [pk for pk, reclaims in failed if poison.is_suspect(reclaims)]
+        transaction.on_commit(lambda: outbox.enqueue_deliveries(batched, alone=alone))
     return len(ids)
 
 

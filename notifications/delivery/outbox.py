@@ -16,9 +16,10 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Max, Q
 from django.utils import timezone
 
+from notifications.delivery import poison
 from notifications.delivery.claims import settle_claims
 from notifications.models import Channel, Delivery, DeliveryStatus
 
@@ -63,18 +64,22 @@ def _publish(task: Any, batches: list[list[int]], on_failure: Callable[[list[int
         on_failure(unpublished)
 
 
-def enqueue_deliveries(delivery_ids: Sequence[int]) -> None:
-    """Publish ``send_deliveries`` tasks in batches. Called after commit; a broker that is
-    down is logged, and the rows are cleared for the next sweep to publish."""
+def enqueue_deliveries(delivery_ids: Sequence[int], *, alone: Sequence[int] = ()) -> None:
+    """Publish ``send_deliveries`` tasks in batches, and one task for each of ``alone``
+    (deliveries that killed their workers: ``poison.py``). Called after commit; a broker
+    that is down is logged, and the rows are cleared for the next sweep to publish."""
     from notifications.tasks import send_deliveries
 
     def forget(ids: list[int]) -> None:
         Delivery.objects.filter(id__in=ids, status=DeliveryStatus.PENDING).update(enqueued_at=None)
 
-    _publish(send_deliveries, _chunks(delivery_ids, settings.NOTIFICATION_BATCH_SIZE), forget)
+    batches = _chunks(delivery_ids, settings.NOTIFICATION_BATCH_SIZE) + _chunks(alone, 1)
+    _publish(send_deliveries, batches, forget)
 
 
-def enqueue_digests(user_ids: Sequence[int]) -> None:
+def enqueue_digests(user_ids: Sequence[int], *, alone: Sequence[int] = ()) -> None:
+    """Publish ``send_email_digests`` tasks for ``user_ids``, and one task for each user of
+    ``alone`` (whose digest killed its workers: ``poison.py``)."""
     from notifications.tasks import send_email_digests
 
     def forget(ids: list[int]) -> None:
@@ -82,7 +87,8 @@ def enqueue_digests(user_ids: Sequence[int]) -> None:
             recipient__user_id__in=ids, digest=True, status=DeliveryStatus.PENDING
         ).update(enqueued_at=None)
 
-    _publish(send_email_digests, _chunks(user_ids, DIGEST_USERS_PER_TASK), forget)
+    batches = _chunks(user_ids, DIGEST_USERS_PER_TASK) + _chunks(alone, 1)
+    _publish(send_email_digests, batches, forget)
 
 
 @dataclass
@@ -101,8 +107,9 @@ class SweepSummary:
 
 def reclaim_stuck(now: datetime | None = None) -> int:
     """Settle deliveries claimed by a worker that died before finishing them: those whose
-    attempt says sent are finished as sent (never sent again), the rest go back to pending.
-    Returns how many were settled."""
+    attempt says sent are finished as sent (never sent again), the rest go back to pending,
+    but for those that killed their worker every time (``poison.py``). Returns how many were
+    settled."""
     now = now or timezone.now()
     cutoff = now - timedelta(seconds=settings.NOTIFICATION_STUCK_AFTER_SECONDS)
     stuck_ids = list(
@@ -118,6 +125,7 @@ def reclaim_stuck(now: datetime | None = None) -> int:
         not_before=None,
         now=now,
         refund_untried=False,
+        worker_died=True,
     )
     if settled.sent:
         logger.warning("%d stuck deliveries had been sent; recorded, not resent", settled.sent)
@@ -135,32 +143,36 @@ def sweep(now: datetime | None = None) -> SweepSummary:
     )
 
     with transaction.atomic():
-        ids = list(
-            due.filter(digest=False).order_by("id").values_list("id", flat=True)[:SWEEP_LIMIT]
+        due_now = list(
+            due.filter(digest=False).order_by("id").values_list("id", "reclaims")[:SWEEP_LIMIT]
         )
-        if ids:
-            for chunk in _chunks(ids, 10_000):
+        ids = [pk for pk, reclaims in due_now if not poison.is_suspect(reclaims)]
+        alone = [pk for pk, reclaims in due_now if poison.is_suspect(reclaims)]
+        if due_now:
+            for chunk in _chunks([pk for pk, _ in due_now], 10_000):
                 Delivery.objects.filter(id__in=chunk).update(enqueued_at=now)
-            transaction.on_commit(lambda: enqueue_deliveries(ids))
-    summary.enqueued = len(ids)
+            transaction.on_commit(lambda: enqueue_deliveries(ids, alone=alone))
+    summary.enqueued = len(due_now)
 
     with transaction.atomic():
-        user_ids = list(
+        digest_users = list(
             due.filter(digest=True, channel=Channel.EMAIL)
-            .order_by("recipient__user_id")
-            .values_list("recipient__user_id", flat=True)
-            .distinct()[:SWEEP_LIMIT]
+            .values_list("recipient__user_id")
+            .annotate(most_reclaims=Max("reclaims"))
+            .order_by("recipient__user_id")[:SWEEP_LIMIT]
         )
-        if user_ids:
+        user_ids = [user for user, most in digest_users if not poison.is_suspect(most)]
+        alone_users = [user for user, most in digest_users if poison.is_suspect(most)]
+        if digest_users:
             Delivery.objects.filter(
                 not_recently_enqueued,
                 status=DeliveryStatus.PENDING,
                 digest=True,
                 not_before__lte=now,
-                recipient__user_id__in=user_ids,
+                recipient__user_id__in=[user for user, _ in digest_users],
             ).update(enqueued_at=now)
-            transaction.on_commit(lambda: enqueue_digests(user_ids))
-    summary.digest_users = len(user_ids)
+            transaction.on_commit(lambda: enqueue_digests(user_ids, alone=alone_users))
+    summary.digest_users = len(digest_users)
     if summary.reclaimed or summary.enqueued or summary.digest_users:
         logger.info(
             "outbox sweep: reclaimed %d, enqueued %d deliveries, digests for %d users",

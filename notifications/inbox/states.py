@@ -6,6 +6,7 @@ two devices racing, can never move a state backwards or overwrite the first time
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.core.cache import cache
 from django.db.models import QuerySet
 from django.db.models.functions import Coalesce
@@ -112,12 +113,40 @@ def mark_all_read(user_id: int) -> int:
     return changed
 
 
+# Caches that live inside one process: a worker that drops a count there drops it only in
+# its own memory, so the web process would keep answering the old count until it expires.
+PER_PROCESS_CACHES = frozenset(
+    {
+        "django.core.cache.backends.locmem.LocMemCache",
+        "django.core.cache.backends.dummy.DummyCache",
+    }
+)
+
+
+def cache_is_shared() -> bool:
+    """Whether the web and worker processes share the cache (Redis, or any other server),
+    so that the worker's drop of a cached count reaches the web process. Read per call:
+    tests switch the cache with ``override_settings``."""
+    return settings.CACHES["default"]["BACKEND"] not in PER_PROCESS_CACHES
+
+
+def _count_unread(user_id: int) -> int:
+    # One COUNT over the recipient_inbox_idx index (user, status; in-app rows only).
+    return NotificationRecipient.objects.filter(
+        user_id=user_id, in_app=True, status=RecipientStatus.UNREAD
+    ).count()
+
+
 def unread_count(user_id: int) -> int:
+    """The user's unread in-app notifications. From the cache when it is shared by every
+    process (the worker drops the count when it delivers); otherwise (the embedded
+    default's per-process cache) counted in the database on each call, so the badge is live
+    there too at the price of one indexed query per poll."""
+    if not cache_is_shared():
+        return _count_unread(user_id)
     key = unread_count_cache_key(user_id)
     count = cache.get(key)
     if count is None:
-        count = NotificationRecipient.objects.filter(
-            user_id=user_id, in_app=True, status=RecipientStatus.UNREAD
-        ).count()
+        count = _count_unread(user_id)
         cache.set(key, count, UNREAD_COUNT_TTL_SECONDS)
     return int(count)

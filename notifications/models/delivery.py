@@ -66,6 +66,14 @@ class Delivery(models.Model):
     # Goes out in the recipient's email digest rather than as a message of its own.
     digest = models.BooleanField(_("in digest"), default=False)
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    # Times the sweeper took it back from a worker that died holding it, and how many of
+    # those the worker held it alone: a delivery that kills its worker every time is sent
+    # alone, then failed (notifications/delivery/poison.py). Defaults in the table too, for
+    # rows written with a column list of their own.
+    reclaims = models.PositiveSmallIntegerField(_("reclaims"), default=0, db_default=0)
+    reclaims_alone = models.PositiveSmallIntegerField(
+        _("reclaims while sent alone"), default=0, db_default=0
+    )
     enqueued_at = models.DateTimeField(_("enqueued at"), null=True, blank=True)
     claimed_at = models.DateTimeField(_("claimed at"), null=True, blank=True)
     claim_token = models.UUIDField(_("claim token"), null=True, blank=True)

@@ -7,18 +7,20 @@ from django.utils.translation import gettext_lazy as _
 
 
 class PushDevice(models.Model):
-    """Where a user's push notifications go: an Expo push token from the mobile app, or a
+    """Where a user's push notifications go: an Expo push token from the mobile app, an
+    FCM registration token (an Android build that does not use Expo's push service), or a
     browser's Web Push subscription."""
 
     class Kind(models.TextChoices):
         EXPO = "expo", _("Expo push token")
+        FCM = "fcm", _("FCM registration token")
         WEB_PUSH = "webpush", _("Web Push subscription")
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="push_devices"
     )
     kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
-    # The Expo token, or the Web Push endpoint URL.
+    # The Expo or FCM token, or the Web Push endpoint URL.
     token = models.CharField(_("token"), max_length=500)
     # Web Push only: the subscription's p256dh and auth keys.
     keys = models.JSONField(_("keys"), default=dict, blank=True)

@@ -9,6 +9,7 @@ the problem: the field or parameter at fault, or a ``detail`` saying what is wro
 
 from __future__ import annotations
 
+import datetime
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -19,6 +20,7 @@ from urllib.parse import quote
 import pytest
 from django.core.cache import cache
 from django.test import Client
+from django.utils import timezone
 from knox.models import AuthToken
 
 from medguard_backend.testing.factories import PushDeviceFactory, api_token
@@ -38,6 +40,7 @@ from medications.tests.factories import (
     SupplyFactory,
 )
 from notifications.services import NotificationService
+from patients.models import CaregiverInvitation
 from privacy.services.sign_ins import sign_in_id
 
 pytestmark = pytest.mark.django_db
@@ -57,6 +60,12 @@ def api_world(patient, staff_member) -> SimpleNamespace:
     dose = DoseFactory(schedule=schedule)
     caregiver = CaregiverLinkFactory(patient=patient, can_see_medication_details=True).caregiver
     device = PushDeviceFactory(user=patient)
+    invitation = CaregiverInvitation.objects.create(
+        patient=patient,
+        email="naledi@example.org",
+        token_hash="0" * 64,
+        expires_at=timezone.now() + datetime.timedelta(days=7),
+    )
     return SimpleNamespace(
         path_values={
             "notification_id": str(notification.pk),
@@ -67,6 +76,7 @@ def api_world(patient, staff_member) -> SimpleNamespace:
             # One of the patient's sign-ins (its id is derived from the token's digest).
             "sign_in_id": sign_in_id(AuthToken.objects.create(user=patient)[0].digest),
             "user_id": str(patient.pk),
+            "invitation_id": str(invitation.pk),
         },
         tokens={
             "patient": api_token(patient),

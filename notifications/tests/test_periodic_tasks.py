@@ -110,6 +110,7 @@ def test_the_seeds_tasks_exist_with_their_schedules_and_queues() -> None:
         "Reconcile Unknown Deliveries": "every 300 seconds",
         "Push Receipts": "every 900 seconds",
         "Staff Dashboard Rollups": "every 300 seconds",
+        "Caregiver Invitation SMS": "every 60 seconds",
         # Not the seed's: the heartbeat /health/ and /metrics read (issue 15).
         "Beat Heartbeat": "every 30 seconds",
     }
@@ -123,6 +124,7 @@ def test_the_seeds_tasks_exist_with_their_schedules_and_queues() -> None:
     assert queues["Low Stock Check"] == "notifications"
     assert queues["Notification Outbox Sweeper"] == "notifications"
     assert queues["Staff Dashboard Rollups"] == "celery"
+    assert queues["Caregiver Invitation SMS"] == "celery"
     assert queues["Beat Heartbeat"] == "celery"
     # Every task name the beat will send exists in the worker's registry.
     app.loader.import_default_modules()

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
+from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -55,15 +58,63 @@ def test_a_new_notification_changes_the_answer(signed_in, patient):
     assert after["ETag"] != first["ETag"]
 
 
-def test_a_poll_with_the_count_cached_asks_the_database_only_for_the_session(signed_in, patient):
+def tables_read(queries: CaptureQueriesContext) -> list[str]:
+    return sorted(q["sql"].split('FROM "')[1].split('"')[0] for q in queries.captured_queries)
+
+
+def test_with_a_shared_cache_a_poll_asks_the_database_only_for_the_session(
+    signed_in, patient, settings, tmp_path
+):
+    # A file-based cache is shared by processes as Redis is (and needs no server here).
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(tmp_path / "cache"),
+        }
+    }
     notify(patient)
     signed_in.get("/me/unread/")
 
     with CaptureQueriesContext(connection) as queries:
         signed_in.get("/me/unread/")
 
-    tables = [q["sql"].split('FROM "')[1].split('"')[0] for q in queries.captured_queries]
-    assert sorted(tables) == ["accounts_user", "django_session"]
+    assert tables_read(queries) == ["accounts_user", "django_session"]
+
+
+def test_with_a_per_process_cache_a_poll_counts_in_one_query_so_a_workers_delivery_shows(
+    signed_in, patient, settings
+):
+    """The embedded default's cache lives in each process: a count cached in the web
+    process would not hear of the worker's delivery. So the poll counts every time, in one
+    query: the session, the user, the count."""
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    cache.clear()  # a local-memory cache of the same name keeps other tests' counts
+    notify(patient)
+    signed_in.get("/me/unread/")
+
+    with CaptureQueriesContext(connection) as queries:
+        answer = signed_in.get("/me/unread/")
+
+    assert answer.json() == {"unread": 1}
+    assert tables_read(queries) == [
+        "accounts_user",
+        "django_session",
+        "notifications_notificationrecipient",
+    ]
+
+
+def test_the_count_is_answered_from_the_inbox_index(patient):
+    from notifications.models import NotificationRecipient
+
+    notify(patient)
+    unread = NotificationRecipient.objects.filter(user_id=patient.pk, in_app=True, status="unread")
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # A table of a few rows is read whole; the question is whether the index serves it.
+            cursor.execute("SET LOCAL enable_seqscan = off")
+        plan = unread.explain()
+
+    assert "recipient_inbox_idx" in plan
 
 
 def test_a_signed_out_poll_gets_401_not_a_sign_in_page(client):
@@ -77,3 +128,32 @@ def test_the_header_shows_the_count_before_any_poll(signed_in, patient):
     html = signed_in.get("/me/").content.decode()
 
     assert '<span class="count">2</span>' in html
+
+
+@pytest.mark.worker
+@pytest.mark.django_db(transaction=True)
+def test_on_the_embedded_default_the_badge_shows_a_reminder_the_worker_sent_within_5_seconds(
+    client, patient, settings, start_worker
+):
+    """A real worker, with a cache of its own (the embedded default's per-process cache),
+    writes and delivers a reminder; the web process's next poll shows it."""
+    from medications.tests.factories import ScheduleFactory, SupplyFactory
+    from notifications.models import Notification
+    from notifications.tasks import send_medication_reminder
+
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    cache.clear()  # a local-memory cache of the same name keeps other tests' counts
+    schedule = ScheduleFactory(supply=SupplyFactory(patient=patient))
+    client.force_login(patient)
+    assert client.get("/me/unread/").json() == {"unread": 0}
+    start_worker(REDIS_URL="")
+
+    send_medication_reminder.delay(schedule.pk)
+    deadline = time.monotonic() + 60
+    while not Notification.objects.filter(recipients__user=patient).exists():
+        assert time.monotonic() < deadline, "the worker wrote no reminder"
+        time.sleep(0.1)
+    written = time.monotonic()
+    while (count := client.get("/me/unread/").json()["unread"]) != 1:
+        assert time.monotonic() - written < 5, f"the badge still says {count}"
+        time.sleep(0.25)

@@ -182,3 +182,36 @@ def test_a_missed_dose_is_listed_for_the_caregiver(client, patient, caregiver):
     response = client.get(f"/me/caring/{patient.pk}/")
 
     assert [d.pk for d in response.context["missed"]] == [dose.pk]
+
+
+@time_machine.travel(datetime.datetime(2026, 11, 30, 10, 0, tzinfo=datetime.UTC), tick=False)
+def test_the_caregiver_reads_the_patients_times_in_the_patients_zone_labelled_with_it(
+    client, patient
+):
+    """Thandi (Johannesburg, UTC+2) takes her morning dose at 08:00 her time; Naledi reads
+    the page in London (UTC+0 in November) and must see 08:00 SAST, not 06:00."""
+    london = UserFactory(username="naledi-london", user_type="caregiver", timezone="Europe/London")
+    CaregiverLink.objects.create(patient=patient, caregiver=london)
+    schedule = ScheduleFactory(supply=SupplyFactory(patient=patient))  # morning: 08:00
+    DoseFactory(
+        schedule=schedule,
+        due_at=datetime.datetime(2026, 11, 30, 6, 0, tzinfo=datetime.UTC),
+        status=Dose.Status.TAKEN,
+    )
+    DoseFactory(
+        schedule=schedule,
+        due_at=datetime.datetime(2026, 11, 29, 6, 0, tzinfo=datetime.UTC),
+        status=Dose.Status.MISSED,
+    )
+    client.force_login(london)
+
+    html = client.get(f"/me/caring/{patient.pk}/").content.decode()
+
+    assert "Times are in Africa/Johannesburg" in html
+    today = html.split('id="today-title"')[1].split("</section>")[0]
+    missed = html.split('id="missed-title"')[1].split("</section>")[0]
+    assert re.search(r'class="time">08:00 <abbr[^>]*title="Africa/Johannesburg">SAST<', today)
+    assert "06:00" not in today
+    assert "29 November 08:00" in missed
+    assert "SAST" in missed
+    assert "06:00" not in missed

@@ -35,6 +35,7 @@ NEW_KEY = Fernet.generate_key().decode()
 OLD_INDEX_KEY = "old-blind-index-key-0123456789abcdefghijklmnop"
 NEW_INDEX_KEY = "new-blind-index-key-0123456789abcdefghijklmnop"
 INVITED = "nomsa.caregiver@example.org"
+INVITED_PHONE = "+27825550188"
 
 
 def stored(table: str, column: str) -> list[str]:
@@ -45,13 +46,15 @@ def stored(table: str, column: str) -> list[str]:
         return [row[0] for row in cursor.fetchall()]
 
 
-def invite(patient) -> CaregiverInvitation:
-    return CaregiverInvitation.objects.create(
-        patient=patient,
-        email=INVITED,
-        token_hash="f" * 64,
-        expires_at=timezone.now() + datetime.timedelta(days=7),
-    )
+def invite(patient) -> None:
+    """Two invitations: one by email, one by SMS."""
+    for number, address in enumerate(({"email": INVITED}, {"phone": INVITED_PHONE}), 1):
+        CaregiverInvitation.objects.create(
+            patient=patient,
+            token_hash=str(number) * 64,
+            expires_at=timezone.now() + datetime.timedelta(days=7),
+            **address,
+        )
 
 
 def everything_readable() -> dict[str, list[object]]:
@@ -77,6 +80,8 @@ def test_a_raw_select_shows_no_phone_number_address_medicine_or_message_text(
         str(patient.phone),
         str(patient.phone).removeprefix("+27"),
         INVITED,
+        INVITED_PHONE,
+        INVITED_PHONE.removeprefix("+27"),
         MEDICINE,
         "Clinic closed",  # a staff notice's title
         "Friday",  # and its text
@@ -92,6 +97,7 @@ def test_a_raw_select_shows_no_phone_number_address_medicine_or_message_text(
         ("accounts_user", "phone"),
         ("accounts_phoneverification", "phone"),
         ("patients_caregiverinvitation", "email"),
+        ("patients_caregiverinvitation", "phone"),
         ("medications_medicine", "name"),
         ("medications_supply", "instructions"),
         ("notifications_notification", "title"),
@@ -104,13 +110,16 @@ def test_a_raw_select_shows_no_phone_number_address_medicine_or_message_text(
 
 def test_the_orm_reads_back_what_was_written(patient) -> None:
     supply = SupplyFactory(patient=patient, medicine__name=MEDICINE, instructions="With food")
-    invitation = invite(patient)
+    invite(patient)
     notification = NotificationService.create_notification(
         "Clinic closed", "Friday", "system", "low"
     )
 
     assert str(type(patient).objects.get(pk=patient.pk).phone) == "+27825550147"
-    assert CaregiverInvitation.objects.get(pk=invitation.pk).email == INVITED
+    assert sorted((i.email, str(i.phone)) for i in CaregiverInvitation.objects.all()) == [
+        ("", INVITED_PHONE),
+        (INVITED, ""),
+    ]
     read = Supply.objects.select_related("medicine").get(pk=supply.pk)
     assert (read.medicine.name, read.instructions) == (MEDICINE, "With food")
     again = Notification.objects.get(pk=notification.pk)

@@ -18,8 +18,9 @@ pytestmark = pytest.mark.django_db(transaction=True)
 BEFORE = [
     ("accounts", "0002_phone_verified_and_codes"),
     ("medications", "0003_supply_unit_choices"),
-    ("notifications", "0006_merge_receipts_and_consents"),
-    ("patients", "0001_caregiver_invitations_and_changes"),
+    ("notifications", "0007_delivery_reclaims"),
+    ("notifications", "0007_push_device_fcm_kind"),
+    ("patients", "0002_invitations_by_phone"),
 ]
 NUMBER = "+27825550147"
 MEDICINE = "Zyvoxolin"
@@ -57,6 +58,7 @@ def test_rows_stored_in_clear_are_encrypted_by_the_migration_and_decrypted_when_
     old.get_model("patients", "CaregiverInvitation").objects.create(
         patient_id=user.pk,
         email="nomsa@example.org",
+        phone="+27825550188",
         token_hash="f" * 64,
         expires_at=timezone.now() + datetime.timedelta(days=1),
     )
@@ -71,6 +73,7 @@ def test_rows_stored_in_clear_are_encrypted_by_the_migration_and_decrypted_when_
         ("notifications_notification", "title"),
         ("notifications_notification", "context"),
         ("patients_caregiverinvitation", "email"),
+        ("patients_caregiverinvitation", "phone"),
     ]:
         assert all(v.startswith(TOKEN_PREFIX) for v in stored(table, column)), (table, column)
     users = new.get_model("accounts", "User").objects

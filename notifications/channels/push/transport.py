@@ -1,7 +1,8 @@
 """``ProviderPushTransport``: every device of every message in a batch, at once.
 
-Expo messages of the whole batch go in chunks of 100 per request, the chunks and the Web
-Push requests all in flight together. A delivery is sent if any of its devices took it;
+Expo messages of the whole batch go in chunks of 100 per request, the chunks, the FCM
+requests (one per Android token that is not Expo's) and the Web Push requests all in
+flight together. A delivery is sent if any of its devices took it;
 devices the provider called gone come back in ``dead_device_ids``. When none took it the
 worst answer decides: an unknown outcome (a chunk that may have gone out) before a
 temporary failure, and permanent only when every device was refused for good.
@@ -26,6 +27,7 @@ from ..base import (
 from ..http import run_parallel
 from .development import require_targets
 from .expo import CHUNK, Expo, Ticket, expo_message
+from .fcm import Fcm, RegistrationGone
 from .webpush import SubscriptionGone, WebPush
 
 
@@ -35,15 +37,21 @@ class _Progress:
 
     tickets: list[tuple[int, str]] = field(default_factory=list)
     web_sent: int = 0
+    fcm_names: list[str] = field(default_factory=list)
     dead: list[int] = field(default_factory=list)
     errors: list[TransportError] = field(default_factory=list)
 
     def outcome(self) -> SendOutcome:
-        if self.tickets or self.web_sent:
-            first = self.tickets[0][1] if self.tickets else ""
+        if self.tickets or self.fcm_names or self.web_sent:
+            if self.tickets:
+                provider, first = "expo", self.tickets[0][1]
+            elif self.fcm_names:
+                provider, first = "fcm", self.fcm_names[0]
+            else:
+                provider, first = "webpush", ""
             return SendReceipt(
                 provider_message_id=first,
-                provider="expo" if self.tickets else "webpush",
+                provider=provider,
                 dead_device_ids=tuple(self.dead),
                 push_tickets=tuple(self.tickets),
             )
@@ -63,6 +71,7 @@ class ProviderPushTransport(Transport):
 
     def __init__(self) -> None:
         self.expo = Expo()
+        self.fcm = Fcm()
         self.webpush = WebPush()
 
     def send(self, message: OutgoingMessage) -> SendReceipt:
@@ -90,6 +99,8 @@ class ProviderPushTransport(Transport):
                     expo_payloads.append(
                         expo_message(target, message.subject, message.text, message.delivery_id)
                     )
+                elif target.kind == "fcm":
+                    calls.append(functools.partial(self._fcm, progress[index], target, message))
                 else:
                     calls.append(functools.partial(self._web, progress[index], target, message))
         for start in range(0, len(expo_payloads), CHUNK):
@@ -132,6 +143,17 @@ class ProviderPushTransport(Transport):
                     progress[index].errors.append(
                         TransportError(f"expo: {ticket.error}", permanent=True)
                     )
+
+    def _fcm(self, progress: _Progress, target: PushTarget, message: OutgoingMessage) -> None:
+        try:
+            name = self.fcm.send(target, message.subject, message.text, message.delivery_id)
+        except RegistrationGone as error:
+            progress.dead.append(target.device_id)
+            progress.errors.append(error)
+        except TransportError as error:
+            progress.errors.append(error)
+        else:
+            progress.fcm_names.append(name)
 
     def _web(self, progress: _Progress, target: PushTarget, message: OutgoingMessage) -> None:
         try:

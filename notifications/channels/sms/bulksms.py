@@ -1,6 +1,9 @@
 """BulkSMS's JSON REST API v1: ``POST /v1/messages`` with HTTP basic auth (token id and
 secret). The delivery key goes as ``userSuppliedId``, echoed on every status webhook.
 
+``find_sent`` asks ``GET /v1/messages?filter=userSuppliedId=<key>`` whether a message was
+taken under our key: how an unknown outcome is settled (``notifications.delivery.unknown``).
+
 A refusal is an RFC 7807 problem document (``type``, ``title``, ``status``, ``detail``);
 only one that names the recipient is about the message, the rest (credits, auth, quota)
 are this gateway's trouble.
@@ -9,11 +12,12 @@ are this gateway's trouble.
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from django.conf import settings
 
 from ..base import OutgoingMessage, SendReceipt, TransportError
-from ..http import ProviderAnswer, ProviderRequest
+from ..http import ProviderAnswer, ProviderRequest, exchange
 from .gateway import SMSGateway
 
 
@@ -61,6 +65,26 @@ class BulkSMS(SMSGateway):
             raise TransportError(f"bulksms 400: {title}", permanent=False)
         detail = str(body.get("title", ""))[:80] if isinstance(body, dict) else ""
         raise self.refusal(answer, detail)
+
+    def find_sent(self, key: str) -> str | None:
+        """BulkSMS's id of the message sent with ``userSuppliedId`` ``key``, or None when
+        BulkSMS has none (it never took it); raise when it cannot tell."""
+        answer = exchange(
+            self,
+            ProviderRequest(
+                "GET",
+                f"{self.base_url}/v1/messages?"
+                + urlencode({"filter": f"userSuppliedId={key}", "limit": "1"}),
+                headers={"Accept": "application/json"},
+                auth=(settings.BULKSMS_TOKEN_ID, settings.BULKSMS_TOKEN_SECRET),
+            ),
+        )
+        body = answer.json()
+        if answer.status_code != 200 or not isinstance(body, list):
+            detail = str(body.get("title", ""))[:80] if isinstance(body, dict) else ""
+            raise self.refusal(answer, detail)
+        found = [item for item in body if isinstance(item, dict) and item.get("id")]
+        return str(found[0]["id"]) if found else None
 
 
 def _names_recipient(detail: str) -> bool:

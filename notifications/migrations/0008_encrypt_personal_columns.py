@@ -13,7 +13,9 @@ class Migration(migrations.Migration):
     atomic = False
 
     dependencies = [
-        ('notifications', '0006_merge_receipts_and_consents'),
+        # Also the merge of the two 0007s.
+        ('notifications', '0007_delivery_reclaims'),
+        ('notifications', '0007_push_device_fcm_kind'),
     ]
 
     operations = [
