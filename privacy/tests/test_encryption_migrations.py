@@ -55,13 +55,13 @@ def test_rows_stored_in_clear_are_encrypted_by_the_migration_and_decrypted_when_
     old.get_model("notifications", "Notification").objects.create(
         title="Take Zyvoxolin", content="Now", context={"medication_name": MEDICINE}
     )
-    old.get_model("patients", "CaregiverInvitation").objects.create(
-        patient_id=user.pk,
-        email="nomsa@example.org",
-        phone="+27825550188",
-        token_hash="f" * 64,
-        expires_at=timezone.now() + datetime.timedelta(days=1),
-    )
+    for number, address in enumerate(({"email": "nomsa@example.org"}, {"phone": "+27825550188"})):
+        old.get_model("patients", "CaregiverInvitation").objects.create(
+            patient_id=user.pk,
+            token_hash=str(number) * 64,
+            expires_at=timezone.now() + datetime.timedelta(days=1),
+            **address,
+        )
     assert stored("medications_medicine", "name") == [MEDICINE]
 
     new = migrate(latest())
@@ -75,7 +75,9 @@ def test_rows_stored_in_clear_are_encrypted_by_the_migration_and_decrypted_when_
         ("patients_caregiverinvitation", "email"),
         ("patients_caregiverinvitation", "phone"),
     ]:
-        assert all(v.startswith(TOKEN_PREFIX) for v in stored(table, column)), (table, column)
+        values = [v for v in stored(table, column) if v]
+        assert values, (table, column)
+        assert all(v.startswith(TOKEN_PREFIX) for v in values), (table, column)
     users = new.get_model("accounts", "User").objects
     assert str(users.get().phone) == NUMBER
     assert users.get().phone_index  # found by an inbound SMS from now on
