@@ -18,8 +18,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 BEFORE = [
     ("accounts", "0002_phone_verified_and_codes"),
     ("medications", "0003_supply_unit_choices"),
-    ("notifications", "0007_delivery_reclaims"),
-    ("notifications", "0007_push_device_fcm_kind"),
+    ("notifications", "0008_merge_reclaims_and_fcm_kind"),
     ("patients", "0002_invitations_by_phone"),
 ]
 NUMBER = "+27825550147"

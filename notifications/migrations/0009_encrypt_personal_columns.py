@@ -13,9 +13,7 @@ class Migration(migrations.Migration):
     atomic = False
 
     dependencies = [
-        # Also the merge of the two 0007s.
-        ('notifications', '0007_delivery_reclaims'),
-        ('notifications', '0007_push_device_fcm_kind'),
+        ('notifications', '0008_merge_reclaims_and_fcm_kind'),
     ]
 
     operations = [
