@@ -5,8 +5,9 @@ from typing import Any, Self
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.utils.translation import gettext_lazy as _
-from phonenumber_field.modelfields import PhoneNumberField
 from timezone_field import TimeZoneField
+
+from privacy.encryption.fields import BlindIndexField, EncryptedPhoneNumberField
 
 DEFAULT_TIME_ZONE = "Africa/Johannesburg"
 _NOT_LOADED = object()
@@ -35,8 +36,12 @@ class User(AbstractUser):
     )
     # Reminders and quiet hours are evaluated in this zone, not the server's.
     timezone = TimeZoneField(_("time zone"), default=DEFAULT_TIME_ZONE, use_pytz=False)
-    # Stored in E.164 (+27821234567); local South African numbers are accepted on input.
-    phone = PhoneNumberField(_("phone number"), blank=True, region="ZA")
+    # E.164 (+27821234567), encrypted at rest; local South African numbers are accepted on
+    # input. Found by value (an inbound SMS's sender) through ``phone_index``.
+    phone = EncryptedPhoneNumberField(_("phone number"), blank=True, region="ZA")
+    # Also what the fan-out reads to know whether a user has a number: a hash compares
+    # with "" without decrypting 100,000 numbers.
+    phone_index = BlindIndexField(source="phone", db_index=True)
     # No SMS goes to a number until it is known to reach this person: proven with a code
     # (accounts/phones.py), or set by staff (admin, import). Changing the number by any
     # other way clears it (save() below).
@@ -65,7 +70,8 @@ class User(AbstractUser):
     def set_phone(self, number: object, *, verified: bool) -> None:
         """Set the number and say whether it is known to reach this person: ``verified``
         for staff (admin, import) and a confirmed code; a number the user typed is not."""
-        self.phone = number
+        # The field's descriptor parses it (PhoneNumberDescriptor); the stubs do not know it.
+        self.phone = number  # type: ignore[assignment]
         self.phone_verified = verified and bool(number)
         self._phone_vouched = True
 
@@ -78,7 +84,10 @@ class User(AbstractUser):
             # A new number is unproven until verified: it may be mistyped, or someone else's.
             self.phone_verified = False
             if update_fields is not None:
-                kwargs["update_fields"] = {*update_fields, "phone_verified"}
+                kwargs["update_fields"] = {*kwargs["update_fields"], "phone_verified"}
+        if saves_phone and update_fields is not None:
+            # The blind index follows the number it hashes (BlindIndexField.pre_save).
+            kwargs["update_fields"] = {*kwargs["update_fields"], "phone_index"}
         super().save(*args, **kwargs)
         if saves_phone:
             self._stored_phone = self.phone
@@ -93,7 +102,7 @@ class PhoneVerification(models.Model):
         User, on_delete=models.CASCADE, related_name="phone_verification", verbose_name=_("user")
     )
     # The number the code was sent to: a code proves only that number.
-    phone = PhoneNumberField(_("phone number"), region="ZA")
+    phone = EncryptedPhoneNumberField(_("phone number"), region="ZA")
     code_hash = models.CharField(max_length=128)
     expires_at = models.DateTimeField()
     attempts = models.PositiveSmallIntegerField(default=0)

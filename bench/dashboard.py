@@ -105,6 +105,7 @@ def fill(deliveries: int) -> None:
     from django.db import DatabaseError, connection
 
     from medications.models import Medicine
+    from privacy.encryption.keys import encrypt
 
     recipients = deliveries // len(CHANNELS)
     notifications = -(-recipients // PATIENTS)  # each reaches at most every patient once
@@ -120,10 +121,19 @@ def fill(deliveries: int) -> None:
         cursor.execute(
             "INSERT INTO notifications_notification (title, content, notification_type, "
             "priority, require_acknowledgment, event, context, idempotency_key, created_at) "
-            "SELECT 'Clinic notice ' || n, 'Text', 'system', 'medium', n %% 3 = 0, 'custom', "
-            "'{}'::jsonb, NULL, now() - make_interval(days => (%s - (n * %s / %s))::int) "
+            "SELECT %s, %s, 'system', 'medium', n %% 3 = 0, 'custom', "
+            "%s, NULL, now() - make_interval(days => (%s - (n * %s / %s))::int) "
             "FROM generate_series(1, %s) AS n ORDER BY n RETURNING id, created_at",
-            [DAYS, DAYS, notifications, notifications],
+            # Encrypted as the application stores them (privacy.encryption).
+            [
+                encrypt("Clinic notice"),
+                encrypt("Text"),
+                encrypt("{}"),
+                DAYS,
+                DAYS,
+                notifications,
+                notifications,
+            ],
         )
         sent = sorted(cursor.fetchall())
         cursor.execute("SELECT id FROM accounts_user ORDER BY id LIMIT %s", [per_notification])
@@ -191,9 +201,10 @@ def fill(deliveries: int) -> None:
             cursor.execute(
                 "INSERT INTO medications_supply (patient_id, medicine_id, dosage, instructions, "
                 "quantity_on_hand, unit, warning_days, stock_episode, active, created_at, "
-                "updated_at, expiry_date) SELECT id, %s, '1 tablet', '', 60, 'tablets', 5, 1, "
+                "updated_at, expiry_date) SELECT id, %s, %s, '', 60, 'tablets', 5, 1, "
                 "true, now(), now(), current_date + (id %% 400)::int FROM accounts_user",
-                [medicine.pk],
+                # Encrypted as the application stores it (privacy.encryption).
+                [medicine.pk, encrypt("1 tablet")],
             )
             cursor.execute(
                 "INSERT INTO medications_schedule (supply_id, slot, dose_quantity, "

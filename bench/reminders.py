@@ -35,15 +35,17 @@ def create_schedules(start: datetime.date) -> int:
     from django.db import connection
 
     from medications.models import Medicine
+    from privacy.encryption.keys import encrypt
 
     medicine = Medicine.objects.create(name="Metformin", strength="500 mg")
     with connection.cursor() as cursor:
         cursor.execute(
             "INSERT INTO medications_supply (patient_id, medicine_id, dosage, instructions, "
             "quantity_on_hand, unit, warning_days, stock_episode, active, created_at, "
-            "updated_at) SELECT id, %s, '1 tablet', 'With breakfast', 60, 'tablets', 5, 1, "
+            "updated_at) SELECT id, %s, %s, %s, 60, 'tablets', 5, 1, "
             "true, now(), now() FROM accounts_user",
-            [medicine.pk],
+            # Encrypted as the application stores them (privacy.encryption).
+            [medicine.pk, encrypt("1 tablet"), encrypt("With breakfast")],
         )
         cursor.execute(
             "INSERT INTO medications_schedule (supply_id, slot, dose_quantity, days_of_week, "

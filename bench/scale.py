@@ -51,6 +51,7 @@ def create_patients(count: int) -> None:
     from medguard_backend.row_inserts import RowInsert
     from medications.models import Medicine
     from notifications.models import UserNotificationPreferences
+    from privacy.encryption.keys import encrypt
 
     create_users(count)
     medicine = Medicine.objects.create(name="Metformin", strength="500 mg")
@@ -79,9 +80,10 @@ def create_patients(count: int) -> None:
         cursor.execute(
             "INSERT INTO medications_supply (patient_id, medicine_id, dosage, instructions, "
             "quantity_on_hand, unit, warning_days, stock_episode, active, created_at, "
-            "updated_at) SELECT id, %s, '1 tablet', 'With breakfast', 60, 'tablets', 5, 1, "
+            "updated_at) SELECT id, %s, %s, %s, 60, 'tablets', 5, 1, "
             "true, now(), now() FROM accounts_user",
-            [medicine.pk],
+            # Encrypted as the application stores them (privacy.encryption).
+            [medicine.pk, encrypt("1 tablet"), encrypt("With breakfast")],
         )
         cursor.execute(
             "INSERT INTO medications_schedule (supply_id, slot, custom_time, dose_quantity, "

@@ -26,7 +26,7 @@ def _supply(
     instructions: str,
     **fields: object,
 ) -> Supply:
-    medicine, _ = Medicine.objects.get_or_create(name=name, strength=strength)
+    medicine, _ = Medicine.objects.get_or_create_named(name, strength=strength)
     with translation.override(patient.preferred_language):
         written = {
             "dosage": amount_of(*dose),

@@ -10,11 +10,15 @@ from __future__ import annotations
 from django.contrib import admin
 from django.http import HttpRequest
 
+from privacy.admin_audit import AuditedAdminViews
+from privacy.encryption.search import EncryptedSearchAdmin
+
 from .models import CaregiverLink, Dose, Medicine, Schedule, Supply
 
 
 @admin.register(Medicine)
-class MedicineAdmin(admin.ModelAdmin):
+class MedicineAdmin(EncryptedSearchAdmin):
+    # The catalogue is about no one; the name is encrypted (searched in Python).
     list_display = ("name", "strength", "form")
     list_filter = ("form",)
     search_fields = ("name", "strength")
@@ -35,7 +39,9 @@ class ScheduleInline(admin.TabularInline):
 
 
 @admin.register(Supply)
-class SupplyAdmin(admin.ModelAdmin):
+class SupplyAdmin(AuditedAdminViews, EncryptedSearchAdmin):
+    audit_subject = "patient"
+    audit_resource = "medications"
     list_display = (
         "medicine",
         "patient",
@@ -61,7 +67,9 @@ class SupplyAdmin(admin.ModelAdmin):
 
 
 @admin.register(Schedule)
-class ScheduleAdmin(admin.ModelAdmin):
+class ScheduleAdmin(AuditedAdminViews, EncryptedSearchAdmin):
+    audit_subject = "supply__patient"
+    audit_resource = "medications"
     list_display = ("__str__", "supply", "slot", "custom_time", "dose_quantity", "paused")
     list_filter = ("slot", "paused")
     search_fields = ("supply__medicine__name", "supply__patient__username")
@@ -70,7 +78,9 @@ class ScheduleAdmin(admin.ModelAdmin):
 
 
 @admin.register(Dose)
-class DoseAdmin(admin.ModelAdmin):
+class DoseAdmin(AuditedAdminViews, EncryptedSearchAdmin):
+    audit_subject = "schedule__supply__patient"
+    audit_resource = "doses"
     list_display = ("__str__", "status", "due_at", "recorded_at", "snooze_count")
     list_filter = ("status",)
     search_fields = ("schedule__supply__medicine__name", "schedule__supply__patient__username")
@@ -85,7 +95,9 @@ class DoseAdmin(admin.ModelAdmin):
 
 
 @admin.register(CaregiverLink)
-class CaregiverLinkAdmin(admin.ModelAdmin):
+class CaregiverLinkAdmin(AuditedAdminViews):
+    audit_subject = "patient"
+    audit_resource = "caregiver_links"
     list_display = (
         "patient",
         "caregiver",

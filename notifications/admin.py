@@ -16,6 +16,8 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from notifications.delivery import operations, unknown
+from privacy.admin_audit import AuditedAdminViews
+from privacy.encryption.search import EncryptedSearchAdmin
 from privacy.services.audit import client_ip
 
 from .models import (
@@ -41,7 +43,10 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 
 @admin.register(Notification)
-class NotificationAdmin(admin.ModelAdmin):
+class NotificationAdmin(AuditedAdminViews, EncryptedSearchAdmin):
+    # Titles are encrypted: searched among the newest (privacy.encryption.search).
+    audit_subject = "recipients__user"
+    audit_resource = "notifications"
     list_display = (
         "title",
         "notification_type",
@@ -81,7 +86,9 @@ class NotificationAdmin(admin.ModelAdmin):
 
 
 @admin.register(NotificationRecipient)
-class NotificationRecipientAdmin(ReadOnlyAdmin):
+class NotificationRecipientAdmin(AuditedAdminViews, EncryptedSearchAdmin, ReadOnlyAdmin):
+    audit_subject = "user"
+    audit_resource = "notifications"
     list_display = ("notification", "user", "status", "in_app", "created_at", "read_at")
     list_filter = ("status", "in_app", "notification__notification_type")
     search_fields = ("user__username", "notification__title")
@@ -144,7 +151,9 @@ class ResendUnknownForm(UnknownOutcomeForm):
 
 
 @admin.register(Delivery)
-class DeliveryAdmin(ReadOnlyAdmin):
+class DeliveryAdmin(AuditedAdminViews, ReadOnlyAdmin):
+    audit_subject = "recipient__user"
+    audit_resource = "deliveries"
     list_display = (
         "id",
         "channel",
@@ -312,7 +321,9 @@ class DeliveryAdmin(ReadOnlyAdmin):
 
 
 @admin.register(UserNotificationPreferences)
-class UserNotificationPreferencesAdmin(admin.ModelAdmin):
+class UserNotificationPreferencesAdmin(AuditedAdminViews):
+    audit_subject = "user"
+    audit_resource = "preferences"
     list_display = (
         "user",
         "email_notifications_enabled",
@@ -339,7 +350,9 @@ class NotificationTemplateAdmin(admin.ModelAdmin):
 
 
 @admin.register(PushDevice)
-class PushDeviceAdmin(admin.ModelAdmin):
+class PushDeviceAdmin(AuditedAdminViews):
+    audit_subject = "user"
+    audit_resource = "devices"
     list_display = ("user", "kind", "platform", "device_model", "active", "last_used_at")
     list_filter = ("kind", "platform", "active")
     search_fields = ("user__username",)

@@ -40,8 +40,8 @@ def add_medicine(
     """A supply of the named medicine (one ``Medicine`` row per name, strength and form,
     shared by every patient) with its first schedule, both or neither."""
     with transaction.atomic():
-        medicine, _ = Medicine.objects.get_or_create(
-            name=name.strip(), strength=strength.strip(), form=form
+        medicine, _ = Medicine.objects.get_or_create_named(
+            name.strip(), strength=strength.strip(), form=form
         )
         supply = Supply.objects.create(
             patient=user,

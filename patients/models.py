@@ -6,9 +6,9 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from phonenumber_field.modelfields import PhoneNumberField
 
 from medications.models import CaregiverLink
+from privacy.encryption.fields import EncryptedEmailField, EncryptedPhoneNumberField
 
 
 class InvitationSMS(models.TextChoices):
@@ -34,8 +34,9 @@ class CaregiverInvitation(models.Model):
         related_name="caregiver_invitations",
         verbose_name=_("patient"),
     )
-    email = models.EmailField(_("caregiver's email address"), blank=True)
-    phone = PhoneNumberField(_("caregiver's mobile number"), blank=True, region="ZA")
+    # Encrypted at rest, like every phone number and address held outside the user row.
+    email = EncryptedEmailField(_("caregiver's email address"), blank=True)
+    phone = EncryptedPhoneNumberField(_("caregiver's mobile number"), blank=True, region="ZA")
     token_hash = models.CharField(max_length=64, unique=True)
     # Invitations by SMS only: with SECRET_KEY, what the worker derives the link's token from.
     link_secret = models.CharField(max_length=32, blank=True, default="")

@@ -22,11 +22,13 @@ from .env import (
     dotted_path_value,
     email_value,
     env,
+    fernet_keys_value,
     filesystem_broker_options,
     int_value,
     is_set,
     rate_value,
     result_backend_value,
+    secret_keys_value,
     url_value,
 )
 from .env import time_zone as time_zone_setting
@@ -36,6 +38,14 @@ from .operations import LOG_FORMAT
 SECRET_KEY = env.str("SECRET_KEY", default="django-insecure-dev-only-change-me")
 DEBUG = False
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
+
+# Encryption at rest of personal columns (privacy/encryption/, PRIVACY.md "Keys and
+# rotation"): Fernet keys, the first encrypts and all decrypt; and the HMAC keys of the blind
+# indexes that find an encrypted value (an inbound SMS's number), the first writes. Unset,
+# each is derived from SECRET_KEY so that the embedded default runs with no set-up; the
+# production settings require both.
+FIELD_ENCRYPTION_KEYS = fernet_keys_value("FIELD_ENCRYPTION_KEYS", SECRET_KEY)
+BLIND_INDEX_KEYS = secret_keys_value("BLIND_INDEX_KEYS", SECRET_KEY)
 
 INSTALLED_APPS = [
     "django.contrib.admin",

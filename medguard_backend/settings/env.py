@@ -7,6 +7,8 @@ instead of surfacing later as a confusing error deep inside a library.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import re
 import zoneinfo
@@ -200,3 +202,41 @@ def filesystem_broker_options(folder: Path, polling_interval: float) -> dict[str
         "control_folder": str(folder / "control"),
         "polling_interval": polling_interval,
     }
+
+
+def _derived(purpose: str, secret: str) -> bytes:
+    return hashlib.sha256(f"medguard {purpose}\x00{secret}".encode()).digest()
+
+
+def fernet_keys_value(name: str, secret_key: str) -> list[str]:
+    """Comma-separated Fernet keys (``Fernet.generate_key()``), the first current. Unset:
+    one key derived from ``secret_key``, so the embedded default runs with no set-up (the
+    production settings require the variable)."""
+    from cryptography.fernet import Fernet
+
+    raw = [part.strip() for part in env.str(name, default="").split(",") if part.strip()]
+    if not raw:
+        return [base64.urlsafe_b64encode(_derived("field encryption", secret_key)).decode()]
+    for position, key in enumerate(raw, start=1):
+        try:
+            Fernet(key)
+        except (ValueError, TypeError):
+            raise ImproperlyConfigured(
+                f"{name}: key {position} is not a Fernet key (32 url-safe base64-encoded "
+                "bytes, as Fernet.generate_key() makes)"
+            ) from None
+    return raw
+
+
+def secret_keys_value(name: str, secret_key: str, minimum_length: int = 32) -> list[str]:
+    """Comma-separated secrets of at least ``minimum_length`` characters, the first current.
+    Unset: one derived from ``secret_key`` (see ``fernet_keys_value``)."""
+    raw = [part.strip() for part in env.str(name, default="").split(",") if part.strip()]
+    if not raw:
+        return [_derived("blind index", secret_key).hex()]
+    for position, key in enumerate(raw, start=1):
+        if len(key) < minimum_length or len(set(key)) < 8:
+            raise ImproperlyConfigured(
+                f"{name}: key {position} must be at least {minimum_length} random characters"
+            )
+    return raw

@@ -5,7 +5,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
 from .base import LOG_DIR, LOG_LEVEL, LOGGING
-from .env import bool_value, env, int_value
+from .env import bool_value, env, int_value, is_set
 
 _INSECURE_DEFAULT = "django-insecure-dev-only-change-me"
 SECRET_KEY = env.str("SECRET_KEY", default="")
@@ -18,6 +18,12 @@ ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=[])
 if not ALLOWED_HOSTS:
     raise ImproperlyConfigured("ALLOWED_HOSTS must list the host names this site answers to")
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+
+# Derived from SECRET_KEY only in development: in production the keys are kept apart from
+# it (rotating SECRET_KEY must not make the data unreadable) and from the database's backups.
+for _keys in ("FIELD_ENCRYPTION_KEYS", "BLIND_INDEX_KEYS"):
+    if not is_set(_keys):
+        raise ImproperlyConfigured(f"{_keys} must be set in production (see PRIVACY.md)")
 
 DEBUG = False
 # TLS ends at the load balancer, which says so in this header.

@@ -11,11 +11,14 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 GOOD_SECRET = "k3J9-very-long-random-production-secret-value-0123456789-abcdefXYZ"
-PROD = {"SECRET_KEY": GOOD_SECRET, "ALLOWED_HOSTS": "medguard.example.org"}
+GOOD_FIELD_KEY = "9qAqWkY3Yl2m2cz6Y1nZ0cC6nY4sN8b9XwJ4wQ8p7ZQ="
+GOOD_INDEX_KEY = "4f1c2b9e8d7a6f5e4d3c2b1a0f9e8d7c6b5a4f3e2d1c0b9a"
+KEYS = {"FIELD_ENCRYPTION_KEYS": GOOD_FIELD_KEY, "BLIND_INDEX_KEYS": GOOD_INDEX_KEY}
+PROD = {"SECRET_KEY": GOOD_SECRET, "ALLOWED_HOSTS": "medguard.example.org", **KEYS}
 
 
 def run_manage(*args: str, settings: str = "dev", **env: str) -> subprocess.CompletedProcess[str]:
-    clean = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "ALLOWED_HOSTS"}}
+    clean = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "ALLOWED_HOSTS", *KEYS}}
     clean |= {"DJANGO_SETTINGS_MODULE": f"medguard_backend.settings.{settings}", **env}
     return subprocess.run(
         [sys.executable, "manage.py", *args],
@@ -53,6 +56,15 @@ def test_prod_refuses_to_start_without_a_real_secret_key(secret: str) -> None:
     result = run_manage("check", settings="prod", SECRET_KEY=secret, ALLOWED_HOSTS="x.org")
     assert result.returncode != 0
     assert "SECRET_KEY" in last_error_line(result)
+
+
+@pytest.mark.parametrize("missing", sorted(KEYS))
+def test_prod_refuses_to_start_without_the_encryption_keys(missing: str) -> None:
+    """Derived from SECRET_KEY in development only: production must name its own keys."""
+    others = {k: v for k, v in PROD.items() if k != missing}
+    result = run_manage("check", settings="prod", **others)
+    assert result.returncode != 0
+    assert missing in last_error_line(result)
 
 
 def test_prod_refuses_to_start_without_allowed_hosts() -> None:

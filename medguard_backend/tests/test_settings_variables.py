@@ -80,6 +80,8 @@ BAD_VALUES = {
     "PROVIDER_CONNECT_TIMEOUT_SECONDS": "0",
     "PROVIDER_READ_TIMEOUT_SECONDS": "slow",
     "PROVIDER_MAX_IN_FLIGHT": "0",
+    "FIELD_ENCRYPTION_KEYS": "not-a-fernet-key",
+    "BLIND_INDEX_KEYS": "too-short",
 }
 # Any text is a valid value; SECRET_KEY is checked by the production settings
 # (test_settings.py), DJANGO_SETTINGS_MODULE by manage.py and celery (test_settings.py).

@@ -29,12 +29,13 @@ class SupplyItem:
 
 
 def active_supplies(patient_id: int) -> QuerySet[Supply]:
-    """The patient's active supplies by medicine name, with medicine and schedules."""
+    """The patient's active supplies, with medicine and schedules. Medicine names are
+    encrypted, so the database cannot order by them: ``supply_items`` does."""
     return (
         Supply.objects.filter(patient_id=patient_id, active=True)
         .select_related("medicine")
         .prefetch_related(Prefetch("schedules", queryset=Schedule.objects.order_by("pk")))
-        .order_by("medicine__name", "medicine__strength", "pk")
+        .order_by("pk")
     )
 
 
@@ -44,8 +45,13 @@ def local_today(user: User) -> datetime.date:
 
 
 def supply_items(supplies: Iterable[Supply], today: datetime.date) -> list[SupplyItem]:
+    """By medicine name and strength (sorted here: the names are encrypted at rest)."""
     items = []
-    for supply in supplies:
+    by_name = sorted(
+        supplies,
+        key=lambda s: (s.medicine.name.casefold(), s.medicine.strength.casefold(), s.pk),
+    )
+    for supply in by_name:
         # By time of day, as the patient lives them (the model orders by slot name).
         schedules = sorted(supply.schedules.all(), key=lambda s: (s.local_time, s.pk))
         days = days_of_supply(supply.quantity_on_hand, average_daily_use(schedules, today))

@@ -9,10 +9,24 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from medications.units import Unit
+from privacy.encryption.fields import BlindIndexField, EncryptedCharField, index_field
+
+
+class MedicineManager(models.Manager["Medicine"]):
+    def get_or_create_named(self, name: str, **fields: object) -> tuple[Medicine, bool]:
+        """The catalogue's entry for ``name`` with these ``fields`` (strength, form): the
+        name is encrypted, so it is found by its blind index."""
+        index = index_field(Medicine, "name")
+        return self.get_or_create(
+            defaults={"name": name}, **{f"{index.name}__in": index.indexes_of(name)}, **fields
+        )
 
 
 class Medicine(models.Model):
-    """A medicine as a pharmacist names it: name, strength and form."""
+    """A medicine as a pharmacist names it: name, strength and form. The name is encrypted
+    at rest (with the patient's supply it says what they are treated for), so the catalogue
+    is ordered by id, and people see medicines sorted by name in Python (a patient has a
+    handful)."""
 
     class Form(models.TextChoices):
         TABLET = "tablet", _("Tablet")
@@ -24,20 +38,39 @@ class Medicine(models.Model):
         CREAM = "cream", _("Cream")
         OTHER = "other", _("Other")
 
-    name = models.CharField(_("name"), max_length=200)
+    name = EncryptedCharField(_("name"), max_length=200)
+    name_index = BlindIndexField(source="name")
     strength = models.CharField(_("strength"), max_length=50, blank=True)
     form = models.CharField(_("form"), max_length=20, choices=Form.choices, default=Form.TABLET)
 
+    objects = MedicineManager()
+
     class Meta:
-        ordering = ["name", "strength"]
+        ordering = ["pk"]
         verbose_name = _("medicine")
         verbose_name_plural = _("medicines")
         constraints = [
-            models.UniqueConstraint(fields=["name", "strength", "form"], name="unique_medicine"),
+            models.UniqueConstraint(
+                fields=["name_index", "strength", "form"], name="unique_medicine"
+            ),
         ]
 
     def __str__(self) -> str:
         return " ".join(part for part in (self.name, self.strength) if part)
+
+    def clean(self) -> None:
+        # The unique constraint is on the name's blind index, which forms do not show, so
+        # Django's own check of it is skipped: a second entry of the same medicine would
+        # only fail at the INSERT.
+        super().clean()
+        index = index_field(Medicine, "name")
+        twins = Medicine.objects.filter(
+            strength=self.strength,
+            form=self.form,
+            **{f"{index.name}__in": index.indexes_of(self.name)},
+        ).exclude(pk=self.pk)
+        if twins.exists():
+            raise self.unique_error_message(Medicine, ("name", "strength", "form"))
 
 
 class Supply(models.Model):
@@ -52,8 +85,9 @@ class Supply(models.Model):
     medicine = models.ForeignKey(
         Medicine, on_delete=models.PROTECT, related_name="supplies", verbose_name=_("medicine")
     )
-    dosage = models.CharField(_("dosage"), max_length=100, help_text=_("e.g. 1 tablet"))
-    instructions = models.CharField(_("instructions"), max_length=300, blank=True)
+    # Encrypted at rest: free text that may say what the medicine is for.
+    dosage = EncryptedCharField(_("dosage"), max_length=100, help_text=_("e.g. 1 tablet"))
+    instructions = EncryptedCharField(_("instructions"), max_length=300, blank=True)
     quantity_on_hand = models.DecimalField(
         _("quantity on hand"),
         max_digits=10,
@@ -75,7 +109,7 @@ class Supply(models.Model):
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
     class Meta:
-        ordering = ["patient", "medicine__name"]
+        ordering = ["patient", "pk"]
         verbose_name = _("supply")
         verbose_name_plural = _("supplies")
         indexes = [

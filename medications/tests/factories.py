@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 from decimal import Decimal
+from typing import Any
 
 import factory
 
@@ -14,11 +15,17 @@ from medications.models import EVERY_DAY, CaregiverLink, Dose, Medicine, Schedul
 class MedicineFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Medicine
-        django_get_or_create = ("name", "strength", "form")
 
     name = factory.Sequence(lambda n: f"Medicine{n}")
     strength = "500 mg"
     form = Medicine.Form.TABLET
+
+    @classmethod
+    def _create(cls, model_class: type[Medicine], *args: object, **kwargs: Any) -> Medicine:
+        # One catalogue entry per name, strength and form; the name is encrypted, so it is
+        # found by its blind index.
+        name = kwargs.pop("name")
+        return model_class.objects.get_or_create_named(name, **kwargs)[0]
 
 
 class SupplyFactory(factory.django.DjangoModelFactory):

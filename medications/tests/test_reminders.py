@@ -28,7 +28,7 @@ def at(day: datetime.date, hour: int, minute: int = 0, tz: str = "Africa/Johanne
 
 
 def make_schedule(patient, slot="morning", *, custom_time=None, days=0b1111111, name="Aspirin"):
-    medicine, _ = Medicine.objects.get_or_create(name=name, strength="100 mg")
+    medicine, _ = Medicine.objects.get_or_create_named(name, strength="100 mg")
     supply = Supply.objects.create(
         patient=patient,
         medicine=medicine,

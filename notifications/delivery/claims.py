@@ -55,7 +55,9 @@ CLAIMED_FIELDS = (
     "channel",
     "recipient__user_id",
     "recipient__user__email",
-    "recipient__user__phone",
+    # The number's blind index: whether there is one, without decrypting it (dispatch
+    # reads the number itself for the SMS it sends).
+    "recipient__user__phone_index",
     "recipient__user__phone_verified",
     "recipient__user__timezone",
     "recipient__user__is_active",

@@ -64,11 +64,14 @@ NOTIFICATION_FIELDS = (
 @dataclass(frozen=True, slots=True)
 class PageNotification:
     """A notification as a page has it: the attributes of the model that the inbox reads.
-    Its facts (``context``) are decoded only if it has to be rendered (``to_model``)."""
+    Its title, content and facts stay as stored (encrypted, see ``privacy.encryption``) and
+    are decrypted only if it has to be rendered (``to_model``): the inbox's text cache
+    (``texts``) is keyed by the stored tokens, so a page of texts already rendered in this
+    process decrypts nothing."""
 
     pk: int
-    title: str
-    content: str
+    stored_title: str
+    stored_content: str
     notification_type: str
     priority: str
     require_acknowledgment: bool
@@ -76,12 +79,19 @@ class PageNotification:
     stored_context: Any
 
     def to_model(self) -> Notification:
-        field = Notification._meta.get_field("context")
-        context = field.from_db_value(self.stored_context, None, connection)  # type: ignore[arg-type]
+        meta: Any = Notification._meta  # the fields' own from_db_value, not in the stubs
+        title, content, context = (
+            meta.get_field(name).from_db_value(stored, None, connection)
+            for name, stored in (
+                ("title", self.stored_title),
+                ("content", self.stored_content),
+                ("context", self.stored_context),
+            )
+        )
         return Notification(
             id=self.pk,
-            title=self.title,
-            content=self.content,
+            title=title,
+            content=content,
             notification_type=self.notification_type,
             priority=self.priority,
             require_acknowledgment=self.require_acknowledgment,
@@ -119,8 +129,9 @@ class Position:
 
 @functools.cache
 def _conversions(vendor: str) -> tuple[Conversion, ...]:
-    """Of the page's columns, on this database. The context stays as stored: it is decoded
-    only for a notification that has to be rendered (``PageNotification.to_model``)."""
+    """Of the page's columns, on this database. Title, content and context stay as stored:
+    they are decrypted only for a notification that has to be rendered
+    (``PageNotification.to_model``)."""
     fields = [NotificationRecipient._meta.get_field(name) for name in RECIPIENT_FIELDS] + [
         Notification._meta.get_field(name) for name in NOTIFICATION_FIELDS
     ]

@@ -71,11 +71,17 @@ def _reader_key(user: User, overrides: TemplateOverrides) -> tuple[object, ...]:
 
 
 def _key(notification: Notification | PageNotification, reader: tuple[object, ...]) -> Hashable:
+    # A page's copy is keyed by its stored (encrypted) title and content: an edit in the
+    # admin writes new tokens, so a new key, and a hit needs no decryption.
+    if isinstance(notification, PageNotification):
+        title, content = notification.stored_title, notification.stored_content
+    else:
+        title, content = notification.title, notification.content
     return (
         notification.pk,
         notification.event,
-        notification.title,
-        notification.content,
+        title,
+        content,
         notification.priority,
         notification.notification_type,
         notification.require_acknowledgment,

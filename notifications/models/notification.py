@@ -6,6 +6,12 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from privacy.encryption.fields import (
+    EncryptedCharField,
+    EncryptedJSONField,
+    EncryptedTextField,
+)
+
 from .choices import NotificationType, Priority, RecipientStatus
 
 
@@ -18,8 +24,9 @@ class Notification(models.Model):
     shown as written.
     """
 
-    title = models.CharField(_("title"), max_length=200)
-    content = models.TextField(_("content"), blank=True)
+    # Encrypted at rest, like the facts: they may name a medicine or a patient.
+    title = EncryptedCharField(_("title"), max_length=200)
+    content = EncryptedTextField(_("content"), blank=True)
     notification_type = models.CharField(
         _("type"), max_length=20, choices=NotificationType.choices, default=NotificationType.GENERAL
     )
@@ -29,7 +36,8 @@ class Notification(models.Model):
     require_acknowledgment = models.BooleanField(_("requires acknowledgment"), default=False)
     event = models.CharField(_("event"), max_length=64, default="custom")
     # Dates and times are stored as ISO 8601 strings and parsed back by the renderer.
-    context = models.JSONField(_("context"), default=dict, blank=True, encoder=DjangoJSONEncoder)
+    # Encrypted whole, so no key of it can be queried in SQL.
+    context = EncryptedJSONField(_("context"), default=dict, blank=True, encoder=DjangoJSONEncoder)
     # The same key sent twice is one notification: retries and re-run tasks change nothing.
     # Unique by a constraint, not unique=True: that would add a second index for LIKE
     # queries nobody makes, paid by every insert. NULL, not "", for "no key": the unique

@@ -8,7 +8,6 @@ uses (``medications.doses``), for the dose of the last reminder SMS sent to them
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import unicodedata
@@ -32,6 +31,8 @@ from notifications.models import (
     NotificationType,
     UserNotificationPreferences,
 )
+from privacy.encryption.fields import blind_match
+from privacy.encryption.keys import blind_index
 
 logger = logging.getLogger(__name__)
 
@@ -97,7 +98,11 @@ def handle_reply(inbound: InboundSMS) -> str:
     if not cache.add(f"sms-inbound:{inbound.provider}:{inbound.provider_message_id}", 1, 86400):
         return "ignored"
     word = keyword(inbound.text)
-    users = get_user_model().objects.filter(phone=inbound.sender, is_active=True)
+    # Numbers are encrypted at rest: the sender is found by the number's blind index.
+    user_model = get_user_model()
+    users = user_model.objects.filter(
+        blind_match(user_model, "phone", inbound.sender), is_active=True
+    )
     if word in STOP_WORDS:
         # Honoured for every account on the number, verified or not: stopping must work.
         UserNotificationPreferences.objects.filter(user__in=users).update(
@@ -146,7 +151,8 @@ def _answered_dose(user_id: int) -> int | None:
 
 def _send_help(inbound: InboundSMS, account: Any) -> None:
     """One help SMS per number a day, in the language of the account on that number."""
-    number_key = hashlib.sha256(inbound.sender.encode()).hexdigest()[:24]
+    # Keyed: a plain hash of a phone number in the cache is undone by hashing every number.
+    number_key = blind_index("sms.help", inbound.sender)[:24]
     if not cache.add(f"sms-help:{number_key}", 1, 86400):
         return
     language = getattr(account, "preferred_language", "en") or "en"

@@ -14,7 +14,6 @@ from datetime import datetime
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.utils import timezone
 
@@ -91,33 +90,14 @@ class EnglishCopies:
         return copy
 
 
-class _BatchJSONEncoder(DjangoJSONEncoder):
-    """Django's encoding (datetimes, dates, decimals), each distinct value encoded once: a
-    slot's 2,000 reminders share one dose time."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._encoded: dict[object, Any] = {}
-
-    def default(self, o: Any) -> Any:
-        # Equal is not enough: 1 == 1.0, and the same instant in two zones prints apart.
-        key = (type(o), o, getattr(o, "tzinfo", None))
-        try:
-            return self._encoded[key]
-        except KeyError:
-            encoded = self._encoded[key] = super().default(o)
-            return encoded
-        except TypeError:  # unhashable: encoded every time
-            return super().default(o)
-
-
 def _insert_notifications(
     drafts: Sequence[NotificationDraft], now: datetime, copies: EnglishCopies
 ) -> dict[str, tuple[int, datetime]]:
     """{idempotency_key: (notification_id, created_at)} for every draft, new or existing."""
     title_length = Notification._meta.get_field("title").max_length or 200
-    # The whole batch is one JSON document, encoded in one call (json's C encoder); each
-    # row's context is an object in it, stored as it comes.
+    # The whole batch is one JSON document, encoded in one call (json's C encoder). Title,
+    # content and context are encrypted on the way (RowInsert.prepared): each row's
+    # context is a token in it, encoded by the field's own encoder.
     rows = []
     for draft in drafts:
         title, content = copies(draft)
@@ -152,7 +132,6 @@ def _insert_notifications(
         rows,
         unique=("idempotency_key",),
         returning=("idempotency_key", "id"),
-        encoder=_BatchJSONEncoder,
     )
     # New rows were created now: no need to read 2,000 timestamps back.
     written = {str(key): (pk, now) for key, pk in inserted}

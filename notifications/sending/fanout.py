@@ -43,8 +43,10 @@ if TYPE_CHECKING:
     from accounts.models import User
 
 ALL_CHANNELS: tuple[str, ...] = tuple(Channel.values)
-# An SMS address is a verified phone number (policy/addresses.py): both are read.
-USER_FIELDS = ("id", "email", "phone", "phone_verified", "timezone", "is_active")
+# An SMS address is a verified phone number (policy/addresses.py): both are read. The
+# number's blind index stands for it: empty exactly when the number is, and read without
+# decrypting (tens of microseconds a row, seconds for a 100,000-user broadcast).
+USER_FIELDS = ("id", "email", "phone_index", "phone_verified", "timezone", "is_active")
 
 
 @dataclass

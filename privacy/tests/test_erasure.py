@@ -9,13 +9,32 @@ from django.db import connection
 
 from medications.models import CaregiverLink, Medicine
 from notifications.models import Delivery, Notification, NotificationRecipient
+from privacy.encryption.rotation import encrypted_models
 from privacy.models import AuditEntry, ConsentRecord, ErasureRecord
 
 from .people import MEDICINE, household
 
 
 def tables_containing(needle: str) -> list[str]:
-    """Every table and column (any type, read as text) whose value contains ``needle``."""
+    """Every table and column (any type, read as text) whose value contains ``needle``: in
+    clear (a raw SELECT), or once decrypted (the encrypted columns, read through the ORM)."""
+    return clear_columns_containing(needle) + encrypted_columns_containing(needle)
+
+
+def encrypted_columns_containing(needle: str) -> list[str]:
+    found = []
+    wanted = needle.upper()
+    for target in encrypted_models():
+        for name in target.fields:
+            column = target.model._meta.get_field(name).column
+            values = target.model._base_manager.values_list(name, flat=True)
+            if any(wanted in str(value).upper() for value in values):
+                found.append(f"{target.model._meta.db_table}.{column}")
+    return found
+
+
+def clear_columns_containing(needle: str) -> list[str]:
+    """Every table and column whose stored value (read as text by SQL) contains ``needle``."""
     found = []
     quote = connection.ops.quote_name
     with connection.cursor() as cursor:
@@ -45,7 +64,8 @@ def personal_details(patient) -> list[str]:
 def test_the_fixture_really_spreads_the_persons_details_across_tables(
     patient, caregiver, staff_member
 ) -> None:
-    """The control for the erasure test: before it, the search finds them."""
+    """The control for the erasure test: before it, the search finds them (the encrypted
+    ones only once decrypted: a raw SELECT shows none of them)."""
     household(patient, caregiver)
     assert {t.split(".")[0] for t in tables_containing(MEDICINE)} >= {
         "medications_medicine",
@@ -58,6 +78,8 @@ def test_the_fixture_really_spreads_the_persons_details_across_tables(
         "notifications_notification.context",
     }
     assert "accounts_user.phone" in tables_containing(str(patient.phone))
+    assert clear_columns_containing(MEDICINE) == []
+    assert clear_columns_containing(str(patient.phone)) == []
 
 
 def test_erasing_myself_leaves_nothing_personal_in_any_table(
@@ -93,7 +115,7 @@ def test_erasing_myself_leaves_nothing_personal_in_any_table(
     assert not Notification.objects.filter(recipients__user=caregiver).exists()
     waiting = Delivery.objects.filter(status__in=["pending", "sending"])
     assert set(waiting.values_list("recipient__user__username", flat=True)) == {"neighbour"}
-    assert not Medicine.objects.filter(name=MEDICINE).exists()
+    assert MEDICINE not in Medicine.objects.values_list("name", flat=True)
     # Kept, with nobody attached: consent history, the audit trail, the erasure itself.
     assert list(ConsentRecord.objects.values_list("user_id", "ip_address", "purpose")) == [
         (None, None, "sms_reminders")
