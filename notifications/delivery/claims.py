@@ -108,15 +108,24 @@ class Accepted(NamedTuple):
     provider_message_id: str
 
 
+class Unanswered(NamedTuple):
+    """A message whose request went out with no answer, its outcome not committed yet."""
+
+    attempt_ids: tuple[int, ...]
+    provider: str
+    reason: str
+
+
 @dataclass
 class Settled:
     sent: int = 0  # the attempt said sent: finished as sent, not sent again
+    unknown: int = 0  # the attempt had no answer: waits as unknown, never sent blindly again
     returned: int = 0  # back to pending
     poisoned: int = 0  # failed for good: its worker died every time it was sent alone
 
     @property
     def total(self) -> int:
-        return self.sent + self.returned + self.poisoned
+        return self.sent + self.unknown + self.returned + self.poisoned
 
 
 def settle_claims(
@@ -132,6 +141,8 @@ def settle_claims(
 
     - The attempt of this claim says sent: the provider has the message, so the delivery
       is finished as sent with the attempt's provider id and time.
+    - The attempt says unknown (the request went out, no answer came): the delivery waits
+      as unknown for a receipt or the reconciler, as when the outcome was recorded at once.
     - The attempt is still ``started``: the send was interrupted; the attempt is closed as a
       temporary failure with ``reason`` and the delivery goes back to pending. If the
       provider had in fact accepted it, the resend carries the same idempotency key (an
@@ -159,6 +170,14 @@ def settle_claims(
             claim_token=None,
             last_error="",
         )
+        unknown_attempt = this_claims_attempt.filter(outcome=AttemptOutcome.UNKNOWN)
+        settled.unknown = claims.filter(Exists(unknown_attempt)).update(
+            status=DeliveryStatus.UNKNOWN,
+            provider=Subquery(unknown_attempt.values("provider")[:1]),
+            last_error=Subquery(unknown_attempt.values("error")[:1]),
+            claimed_at=now,  # when the reconciler starts counting
+            claim_token=None,
+        )
         if worker_died:
             settled.poisoned = poison.count_reclaims(claims, now)
         DeliveryAttempt.objects.filter(
@@ -171,6 +190,18 @@ def settle_claims(
             not_before=not_before, last_error=reason, refund_attempt=refund_untried
         )
     return settled
+
+
+def record_unanswered(unanswered: Mapping[int, Unanswered], now: datetime) -> None:
+    """Mark as unknown the attempts whose request went out with no answer before the task
+    failed: returned to pending they would be sent again blindly."""
+    for found in unanswered.values():
+        DeliveryAttempt.objects.filter(pk__in=found.attempt_ids).update(
+            outcome=AttemptOutcome.UNKNOWN,
+            finished_at=now,
+            provider=found.provider,
+            error=found.reason,
+        )
 
 
 def record_accepted(accepted: Mapping[int, Accepted], now: datetime) -> None:
@@ -194,9 +225,11 @@ def release(
     *,
     reason: str,
     retry_in: float,
+    unanswered: Mapping[int, Unanswered] | None = None,
 ) -> Settled:
     """Hand back what the task claimed under ``token`` and did not finish, due again in
-    ``retry_in`` seconds; what the provider accepted is recorded as sent.
+    ``retry_in`` seconds; what the provider accepted is recorded as sent, what went out
+    with no answer as unknown.
 
     Called when the task cannot go on (a database or broker error, the soft time limit).
     The database may be what failed, so the connection is reopened and the release tried a
@@ -209,6 +242,7 @@ def release(
         try:
             with transaction.atomic():
                 record_accepted(accepted, now)
+                record_unanswered(unanswered or {}, now)
                 settled = settle_claims(
                     Delivery.objects.filter(claim_token=token),
                     reason=reason,

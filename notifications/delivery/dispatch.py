@@ -34,7 +34,7 @@ from notifications.channels import (
     get_transport,
 )
 from notifications.delivery import claims, outcomes, provider_batches
-from notifications.delivery.claims import Accepted, Claimed
+from notifications.delivery.claims import Accepted, Claimed, Unanswered
 from notifications.delivery.faults import fault_point
 from notifications.delivery.outcomes import DispatchSummary
 from notifications.inbox.states import unread_count_cache_key
@@ -71,11 +71,13 @@ class ClaimReleased(Exception):
 
 @dataclass
 class InFlight:
-    """What this task holds: its claim token, and the messages a provider accepted whose
-    outcome is not committed yet (what a failure handler must record, not resend)."""
+    """What this task holds: its claim token, and the messages a provider accepted, or
+    took with no answer, whose outcome is not committed yet (what a failure handler must
+    record, not resend)."""
 
     token: uuid.UUID = field(default_factory=uuid.uuid4)
     accepted: dict[int, Accepted] = field(default_factory=dict)
+    unanswered: dict[int, Unanswered] = field(default_factory=dict)
 
 
 def send_deliveries(delivery_ids: Sequence[int], *, retry_in: float = 5) -> DispatchSummary:
@@ -117,13 +119,21 @@ def released_on_failure(
         yield
     except SoftTimeLimitExceeded:
         summary.released = claims.release(
-            flight.token, flight.accepted, reason="task ran out of time", retry_in=0
+            flight.token,
+            flight.accepted,
+            unanswered=flight.unanswered,
+            reason="task ran out of time",
+            retry_in=0,
         ).returned
     except TRANSIENT_ERRORS as error:
         cause = type(error).__name__
         logger.warning("%s failed (%s); releasing its claim", task, cause)
         summary.released = claims.release(
-            flight.token, flight.accepted, reason=f"task failed: {cause}", retry_in=retry_in
+            flight.token,
+            flight.accepted,
+            unanswered=flight.unanswered,
+            reason=f"task failed: {cause}",
+            retry_in=retry_in,
         ).returned
         raise ClaimReleased(cause, retry_in, summary) from error
 
@@ -239,6 +249,7 @@ def send_one(
     try:
         receipt = transport.send(message)
     except OutcomeUnknown as error:
+        flight.unanswered[ids[0]] = Unanswered(tuple(attempt_ids), error.provider, error.reason)
         outcomes.record(
             flight.token,
             [
@@ -246,6 +257,7 @@ def send_one(
                 for pk, attempt in zip(ids, attempt_ids, strict=True)
             ],
         )
+        del flight.unanswered[ids[0]]
         return
     except TransportError as error:
         reason, permanent = error.reason, error.permanent

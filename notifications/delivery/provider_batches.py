@@ -30,7 +30,7 @@ from notifications.channels import (
 )
 from notifications.channels.sms.budget import BUDGET_REASON, over_budget
 from notifications.delivery import outcomes
-from notifications.delivery.claims import Accepted, Claimed
+from notifications.delivery.claims import Accepted, Claimed, Unanswered
 from notifications.delivery.faults import fault_point
 from notifications.delivery.transitions import Transition
 from notifications.models import Delivery, DeliveryStatus
@@ -104,6 +104,8 @@ def send_batch(
             )
             tickets.extend((delivery.pk, device, ticket) for device, ticket in result.push_tickets)
         elif isinstance(result, OutcomeUnknown):
+            unanswered = Unanswered((attempt_id,), result.provider, result.reason)
+            flight.unanswered[delivery.pk] = unanswered
             batch.append(outcomes.unknown(delivery.pk, attempt_id, result))
         else:
             failures[(result.reason, result.permanent)].append((delivery, attempt_id))
@@ -128,6 +130,8 @@ def send_batch(
     outcomes.record(flight.token, batch, now)
     for delivery_id in sent:
         del flight.accepted[delivery_id]
+    for delivery in deliveries:
+        flight.unanswered.pop(delivery.pk, None)
     if sent:
         fault_point("after_commit")
         summary.sent += len(sent)

@@ -9,13 +9,14 @@ import time
 
 import pytest
 import time_machine
+from django.db import OperationalError, connection
 
 from medguard_backend.testing.factories import PreferencesFactory, PushDeviceFactory, UserFactory
 from medguard_backend.testing.provider_answers import clickatell_message_error, expo_ticket_error
 from medguard_backend.testing.providers import HANG, Answer
 from notifications.channels.sms.failover import reset_circuits
 from notifications.delivery import outbox
-from notifications.delivery.dispatch import send_deliveries
+from notifications.delivery.dispatch import ClaimReleased, send_deliveries
 from notifications.models import Delivery, DeliveryAttempt, PushDevice, PushTicket
 from notifications.receipts.outcomes import check_push_receipts
 from notifications.services import NotificationService
@@ -139,6 +140,44 @@ def test_a_send_without_an_answer_is_unknown_and_never_resent_by_the_sweeper(
 
     delivery = Delivery.objects.get(pk=delivery_id)
     assert (delivery.status, delivery.provider) == ("unknown", "clickatell")
+    [attempt] = DeliveryAttempt.objects.filter(delivery_id=delivery_id)
+    assert attempt.outcome == "unknown"
+    assert len(provider_server.requests_to("/v1/message")) == 1
+    assert provider_server.requests_to("/v1/messages") == []
+
+
+@pytest.mark.django_db
+def test_a_send_without_an_answer_stays_unknown_when_recording_it_fails(provider_server, settings):
+    # A double fault: the gateway gives no answer, then the database fails the batch's
+    # commit. The task's release must record what it knows (the request went out), not
+    # hand the delivery back to be sent again blindly.
+    settings.NOTIFICATION_STUCK_AFTER_SECONDS = 1
+    [delivery_id] = send(patients(1), "sms")
+    provider_server.script("/v1/message", HANG)
+    failed = []
+
+    def fail_the_batch_commit(execute, sql, params, many, context):
+        if not failed and sql.startswith('UPDATE "notifications_deliveryattempt" AS'):
+            failed.append(sql)
+            raise OperationalError("server closed the connection unexpectedly")
+        return execute(sql, params, many, context)
+
+    with (
+        connection.execute_wrapper(fail_the_batch_commit),
+        pytest.raises(ClaimReleased),
+    ):
+        send_deliveries([delivery_id], retry_in=0)
+    assert failed
+    time.sleep(1.5)
+    outbox.sweep()
+    send_deliveries([delivery_id])
+
+    delivery = Delivery.objects.get(pk=delivery_id)
+    assert (delivery.status, delivery.provider, delivery.claim_token) == (
+        "unknown",
+        "clickatell",
+        None,
+    )
     [attempt] = DeliveryAttempt.objects.filter(delivery_id=delivery_id)
     assert attempt.outcome == "unknown"
     assert len(provider_server.requests_to("/v1/message")) == 1
