@@ -84,162 +84,134 @@ def _preferences(user: User) -> dict[str, Any]:
     }
 
 
+def _tables(user: User) -> tuple[tuple[str, QuerySet[Any], tuple[str, ...]], ...]:
+    """(section, rows about ``user``, the columns exported), in the document's order."""
+    return (
+        (
+            "consent_history",
+            ConsentRecord.objects.filter(user=user).order_by("recorded_at", "pk"),
+            ("purpose", "granted", "method", "wording_version", "reason", "recorded_at"),
+        ),
+        (
+            "medicines",
+            Supply.objects.filter(patient=user).order_by("pk"),
+            (
+                "id",
+                "medicine__name",
+                "medicine__strength",
+                "medicine__form",
+                "dosage",
+                "instructions",
+                "quantity_on_hand",
+                "unit",
+                "expiry_date",
+                "active",
+                "created_at",
+            ),
+        ),
+        (
+            "schedules",
+            Schedule.objects.filter(supply__patient=user).order_by("pk"),
+            (
+                "id",
+                "supply_id",
+                "slot",
+                "custom_time",
+                "dose_quantity",
+                "days_of_week",
+                "start_date",
+                "end_date",
+                "paused",
+            ),
+        ),
+        (
+            "doses",
+            Dose.objects.filter(schedule__supply__patient=user).order_by("pk"),
+            (
+                "id",
+                "schedule_id",
+                "due_at",
+                "status",
+                "reminded_at",
+                "snoozed_until",
+                "recorded_at",
+                "missed_at",
+            ),
+        ),
+        (
+            "notifications",
+            NotificationRecipient.objects.filter(user=user).order_by("pk"),
+            (
+                "notification_id",
+                "notification__title",
+                "notification__content",
+                "notification__notification_type",
+                "notification__priority",
+                "notification__created_at",
+                "status",
+                "read_at",
+                "acknowledged_at",
+                "dismissed_at",
+            ),
+        ),
+        (
+            "deliveries",
+            Delivery.objects.filter(recipient__user=user).order_by("pk"),
+            (
+                "id",
+                "recipient__notification_id",
+                "channel",
+                "status",
+                "not_before",
+                "sent_at",
+                "attempts",
+                "last_error",
+            ),
+        ),
+        (
+            "push_devices",
+            PushDevice.objects.filter(user=user).order_by("pk"),
+            ("id", "kind", "platform", "device_model", "active", "created_at", "last_used_at"),
+        ),
+        (
+            "caregiver_links",
+            CaregiverLink.objects.filter(Q(patient=user) | Q(caregiver=user)).order_by("pk"),
+            (
+                "id",
+                "patient_id",
+                "patient__username",
+                "caregiver_id",
+                "caregiver__username",
+                "can_see_medication_details",
+                "receives_stock_alerts",
+                "active",
+                "created_at",
+            ),
+        ),
+        (
+            "audit",
+            AuditEntry.objects.filter(subject=user).order_by("at", "pk"),
+            (
+                "at",
+                "actor_id",
+                "actor_role",
+                "action",
+                "resource",
+                "object_id",
+                "what",
+                "ip_address",
+            ),
+        ),
+    )
+
+
 def sections(user: User) -> Iterator[tuple[str, Iterator[str] | object]]:
     """(name, value) per section; a value is either plain data or a chunked array."""
     yield "profile", _profile(user)
     yield "preferences", _preferences(user)
     yield "consents", [state.__dict__ for state in current_consents(user)]
-    yield (
-        "consent_history",
-        _array(
-            _rows(
-                ConsentRecord.objects.filter(user=user).order_by("recorded_at", "pk"),
-                ("purpose", "granted", "method", "wording_version", "reason", "recorded_at"),
-            )
-        ),
-    )
-    yield (
-        "medicines",
-        _array(
-            _rows(
-                Supply.objects.filter(patient=user).order_by("pk"),
-                (
-                    "id",
-                    "medicine__name",
-                    "medicine__strength",
-                    "medicine__form",
-                    "dosage",
-                    "instructions",
-                    "quantity_on_hand",
-                    "unit",
-                    "expiry_date",
-                    "active",
-                    "created_at",
-                ),
-            )
-        ),
-    )
-    yield (
-        "schedules",
-        _array(
-            _rows(
-                Schedule.objects.filter(supply__patient=user).order_by("pk"),
-                (
-                    "id",
-                    "supply_id",
-                    "slot",
-                    "custom_time",
-                    "dose_quantity",
-                    "days_of_week",
-                    "start_date",
-                    "end_date",
-                    "paused",
-                ),
-            )
-        ),
-    )
-    yield (
-        "doses",
-        _array(
-            _rows(
-                Dose.objects.filter(schedule__supply__patient=user).order_by("pk"),
-                (
-                    "id",
-                    "schedule_id",
-                    "due_at",
-                    "status",
-                    "reminded_at",
-                    "snoozed_until",
-                    "recorded_at",
-                    "missed_at",
-                ),
-            )
-        ),
-    )
-    yield (
-        "notifications",
-        _array(
-            _rows(
-                NotificationRecipient.objects.filter(user=user).order_by("pk"),
-                (
-                    "notification_id",
-                    "notification__title",
-                    "notification__content",
-                    "notification__notification_type",
-                    "notification__priority",
-                    "notification__created_at",
-                    "status",
-                    "read_at",
-                    "acknowledged_at",
-                    "dismissed_at",
-                ),
-            )
-        ),
-    )
-    yield (
-        "deliveries",
-        _array(
-            _rows(
-                Delivery.objects.filter(recipient__user=user).order_by("pk"),
-                (
-                    "id",
-                    "recipient__notification_id",
-                    "channel",
-                    "status",
-                    "not_before",
-                    "sent_at",
-                    "attempts",
-                    "last_error",
-                ),
-            )
-        ),
-    )
-    yield (
-        "push_devices",
-        _array(
-            _rows(
-                PushDevice.objects.filter(user=user).order_by("pk"),
-                ("id", "kind", "platform", "device_model", "active", "created_at", "last_used_at"),
-            )
-        ),
-    )
-    yield (
-        "caregiver_links",
-        _array(
-            _rows(
-                CaregiverLink.objects.filter(Q(patient=user) | Q(caregiver=user)).order_by("pk"),
-                (
-                    "id",
-                    "patient_id",
-                    "patient__username",
-                    "caregiver_id",
-                    "caregiver__username",
-                    "can_see_medication_details",
-                    "receives_stock_alerts",
-                    "active",
-                    "created_at",
-                ),
-            )
-        ),
-    )
-    yield (
-        "audit",
-        _array(
-            _rows(
-                AuditEntry.objects.filter(subject=user).order_by("at", "pk"),
-                (
-                    "at",
-                    "actor_id",
-                    "actor_role",
-                    "action",
-                    "resource",
-                    "object_id",
-                    "what",
-                    "ip_address",
-                ),
-            )
-        ),
-    )
+    for name, rows, columns in _tables(user):
+        yield name, _array(_rows(rows, columns))
 
 
 def export_chunks(user: User) -> Iterator[str]:
