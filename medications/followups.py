@@ -93,7 +93,13 @@ def missed_dose_draft(dose: Dose, link: CaregiverLink) -> NotificationDraft:
     context = told_to_caregiver(
         supply.patient,
         link,
-        {"dose_time": dose.due_at, "medication_name": str(supply.medicine)},
+        # The dose happens where the patient is: its time is read on their clock, named
+        # with their zone, wherever the caregiver reads it.
+        {
+            "dose_time": dose.due_at,
+            "dose_time_zone": str(supply.patient.timezone),
+            "medication_name": str(supply.medicine),
+        },
     )
     return NotificationDraft(
         user_id=link.caregiver_id,

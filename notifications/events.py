@@ -31,7 +31,7 @@ EVENTS: dict[str, Event] = {
         ),
         Event(
             "missed_dose",
-            ("patient_name", "dose_time", "medication_name"),
+            ("patient_name", "dose_time", "dose_time_zone", "medication_name"),
             mentions_medication=True,
         ),
         Event(
