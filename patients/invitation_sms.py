@@ -26,7 +26,13 @@ from django.utils import timezone, translation
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
 
-from notifications.channels import OutcomeUnknown, OutgoingMessage, TransportError, get_transport
+from notifications.channels import (
+    OutcomeUnknown,
+    OutgoingMessage,
+    SendReceipt,
+    TransportError,
+    get_transport,
+)
 from notifications.policy.decisions import may_retry, retry_delay
 from notifications.rendering.messages import language_of
 
@@ -109,10 +115,16 @@ def send(invitation_id: int) -> str:
     )
     try:
         with get_transport("sms") as transport:
-            transport.send(message)
+            receipt = transport.send(message)
     except OutcomeUnknown as error:
         # The gateway may have taken it: not sent blindly again, shown as sent with the doubt.
-        return _finish(invitation, InvitationSMS.SENT, error=f"outcome unknown: {error.reason}")
+        return _finish(
+            invitation,
+            InvitationSMS.SENT,
+            error=f"outcome unknown: {error.reason}",
+            # No message id: its delivery report finds it by our key (the reference).
+            receipt=SendReceipt(provider=error.provider),
+        )
     except TransportError as error:
         if may_retry(invitation.sms_attempts, settings.NOTIFICATION_MAX_ATTEMPTS, error.permanent):
             pause = retry_delay(
@@ -127,7 +139,7 @@ def send(invitation_id: int) -> str:
                 not_before=timezone.now() + datetime.timedelta(seconds=pause),
             )
         return _finish(invitation, InvitationSMS.FAILED, error=error.reason)
-    return _finish(invitation, InvitationSMS.SENT)
+    return _finish(invitation, InvitationSMS.SENT, receipt=receipt)
 
 
 def _finish(
@@ -136,10 +148,16 @@ def _finish(
     *,
     error: str = "",
     not_before: datetime.datetime | None = None,
+    receipt: SendReceipt | None = None,
 ) -> str:
     changes: dict[str, object] = {"sms_status": status, "sms_error": error[:200]}
     if status == InvitationSMS.SENT:
         changes["sms_sent_at"] = timezone.now()
+    if receipt is not None:
+        # The gateway's delivery report names the message by these (failover means the
+        # gateway is not always the first one).
+        changes["sms_provider"] = receipt.provider[:20]
+        changes["sms_provider_message_id"] = receipt.provider_message_id[:200]
     if not_before is not None:
         changes["sms_not_before"] = not_before
     CaregiverInvitation.objects.filter(pk=invitation.pk, sms_status=InvitationSMS.SENDING).update(

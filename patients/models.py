@@ -18,6 +18,8 @@ class InvitationSMS(models.TextChoices):
     PENDING = "pending", _("Waiting to be sent")
     SENDING = "sending", _("Being sent")
     SENT = "sent", _("Sent")
+    # From the gateway's delivery report (``notifications.receipts.invitations``).
+    DELIVERED = "delivered", _("Delivered")
     FAILED = "failed", _("Could not be sent")
 
 
@@ -47,8 +49,15 @@ class CaregiverInvitation(models.Model):
     sms_not_before = models.DateTimeField(_("SMS not before"), null=True, blank=True)
     sms_claimed_at = models.DateTimeField(_("SMS claimed at"), null=True, blank=True)
     sms_sent_at = models.DateTimeField(_("SMS sent at"), null=True, blank=True)
-    # Why the last attempt failed: the transport's reason, never the number or the text.
+    # Why the last attempt failed (the transport's reason) or why the gateway reported the
+    # text undelivered: never the number or the text.
     sms_error = models.CharField(_("SMS error"), max_length=200, blank=True, default="")
+    # Which gateway took the text and its id for it: how its delivery report finds the row.
+    sms_provider = models.CharField(_("SMS gateway"), max_length=20, blank=True, default="")
+    sms_provider_message_id = models.CharField(
+        _("SMS gateway message id"), max_length=200, blank=True, default=""
+    )
+    sms_receipt_at = models.DateTimeField(_("SMS delivery report at"), null=True, blank=True)
     can_see_medication_details = models.BooleanField(_("may see medication details"), default=False)
     escalation_delay_minutes = models.PositiveIntegerField(
         _("escalation delay (minutes)"), default=30
@@ -81,6 +90,12 @@ class CaregiverInvitation(models.Model):
                 fields=["sms_not_before"],
                 condition=models.Q(sms_status="pending"),
                 name="invitation_sms_due_idx",
+            ),
+            # A delivery report's question: which text the gateway means.
+            models.Index(
+                fields=["sms_provider", "sms_provider_message_id"],
+                condition=~models.Q(sms_provider_message_id=""),
+                name="invitation_sms_receipt_idx",
             ),
         ]
         verbose_name = _("caregiver invitation")

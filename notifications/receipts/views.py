@@ -15,7 +15,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from . import replies, service, signatures, statuses
+from . import invitations, replies, service, signatures, statuses
 
 SMS_PROVIDERS = ("clickatell", "bulksms", "africastalking", "twilio")
 
@@ -63,6 +63,9 @@ def status_hook(request: HttpRequest, provider: str, secret: str) -> HttpRespons
     except statuses.UnreadableReport as error:
         return JsonResponse({"detail": f"Not a {provider} status report: {error}."}, status=400)
     recorded = service.record_reports(reports)
+    # Reports about a caregiver invitation's text match no delivery: they settle the
+    # invitation's own outbox row.
+    invitations.record_invitation_reports(reports)
     return JsonResponse({"received": len(reports), "new": recorded})
 
 
