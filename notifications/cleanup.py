@@ -15,8 +15,9 @@ from an inbox, but not forever: nothing lives longer than the acknowledged reten
 dismissed still counts as acknowledged.
 
 Then a notification with no recipient left, older than the normal retention, is deleted.
-Last, the other kinds of record (audit entries, consent and erasure records, doses, expired
-tokens and sessions) past their periods in ``RETENTION_DAYS`` (``privacy.retention``).
+Last, the other kinds of record (audit entries, consent and erasure records, doses, closed
+caregiver invitations with their texts' delivery reports, expired tokens and sessions) past
+their periods in ``RETENTION_DAYS`` (``privacy.retention``).
 
 Deletes go in pages of ids, each page in its own short transaction, so no lock is held for
 long and a killed run leaves consistent data behind (the next run carries on). Counts are

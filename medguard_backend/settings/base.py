@@ -511,6 +511,9 @@ RETENTION_DAYS = {
     "erasure_records": int_value("ERASURE_RECORD_RETENTION_DAYS", 5 * 365, minimum=30),
     # Dose history (taken, skipped, missed): what adherence and forecasts read.
     "doses": int_value("DOSE_RETENTION_DAYS", 2 * 365, minimum=30),
+    # Caregiver invitations once accepted, cancelled or expired, with their texts' delivery
+    # reports: the invitee's address or number. The changes they led to stay (the audit).
+    "caregiver_invitations": int_value("CAREGIVER_INVITATION_RETENTION_DAYS", 90, minimum=7),
 }
 NOTIFICATION_ACKNOWLEDGED_RETENTION_DAYS = int_value(
     "NOTIFICATION_ACKNOWLEDGED_RETENTION_DAYS", 730, minimum=1

@@ -64,6 +64,8 @@ NOTHING_ELSE = {
     "consent_records_deleted": 0,
     "erasure_records_deleted": 0,
     "doses_deleted": 0,
+    "invitation_receipts_deleted": 0,
+    "caregiver_invitations_deleted": 0,
     "expired_tokens_deleted": 0,
     "expired_sessions_deleted": 0,
 }

@@ -33,6 +33,7 @@ def periods(settings):
         "erased_consent_records": 365,
         "erasure_records": 1000,
         "doses": 700,
+        "caregiver_invitations": 90,  # patients/tests/test_invitation_retention.py
     }
 
 
@@ -71,6 +72,8 @@ def test_the_cleanup_deletes_each_kind_after_its_own_period_and_reports_it(
         "consent_records_deleted": 1,
         "erasure_records_deleted": 1,
         "doses_deleted": 1,
+        "invitation_receipts_deleted": 0,
+        "caregiver_invitations_deleted": 0,
         "expired_tokens_deleted": 1,
         "expired_sessions_deleted": 1,
     }
