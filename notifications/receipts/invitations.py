@@ -52,14 +52,14 @@ def record_invitation_reports(reports: Sequence[StatusReport]) -> int:
     if not settling:
         return 0
     provider = settling[0].provider
-    referenced = {_referenced(report.reference) for report in settling} - {None}
+    referenced = [key for report in settling if (key := _referenced(report.reference))]
     rows = CaregiverInvitation.objects.filter(
         Q(
             sms_provider=provider,
             sms_provider_message_id__in=[r.provider_message_id for r in settling],
         )
         # A send whose answer was lost has no message id yet: our key finds it.
-        | Q(pk__in=[pk for pk, _hash in referenced if pk], sms_provider_message_id=""),
+        | Q(pk__in=[pk for pk, _hash in referenced], sms_provider_message_id=""),
         sms_status=InvitationSMS.SENT,
     ).values_list("pk", "sms_provider", "sms_provider_message_id", "token_hash")
     by_message_id: dict[str, int] = {}
@@ -72,11 +72,12 @@ def record_invitation_reports(reports: Sequence[StatusReport]) -> int:
     now = timezone.now()
     settled = 0
     for report in settling:
-        pk = by_message_id.get(report.provider_message_id)
-        if pk is None:
-            pk = by_reference.get(_referenced(report.reference) or (0, ""))
-        if pk is None:
+        found = by_message_id.get(report.provider_message_id)
+        if found is None:
+            found = by_reference.get(_referenced(report.reference) or (0, ""))
+        if found is None:
             continue
+        pk = found
         delivered = report.outcome == ReceiptStatus.DELIVERED
         settled += CaregiverInvitation.objects.filter(pk=pk, sms_status=InvitationSMS.SENT).update(
             sms_status=InvitationSMS.DELIVERED if delivered else InvitationSMS.FAILED,
