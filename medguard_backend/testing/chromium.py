@@ -169,6 +169,14 @@ class Chromium:
         assert clicked, f"nothing to click: {selector}"
         self.wait_for_load()
 
+    def tick(self, selector: str) -> None:
+        """Click a control that changes the page in place (a checkbox): no page to wait for."""
+        clicked = self.evaluate(
+            f"(() => {{ const e = document.querySelector({json.dumps(selector)});"
+            " if (!e) return null; e.click(); return e.checked; })()"
+        )
+        assert clicked is not None, f"nothing to tick: {selector}"
+
     @property
     def url(self) -> str:
         return str(self.evaluate("location.href"))
