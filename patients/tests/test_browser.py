@@ -2,7 +2,9 @@
 typing, add a medicine with a custom time, see its reminder arrive (the header's badge
 changes without a reload), take the dose with one tap, invite a caregiver who accepts in a
 second browser, miss a dose and see it on the caregiver's page. Screenshots of each page,
-English and Afrikaans, phone and desktop width, are written under the test's tmp dir."""
+English and Afrikaans, phone and desktop width, are test artefacts
+(``var/artefacts/screenshots/<test>/``), and every page passes axe-core (serious and
+critical: none)."""
 
 from __future__ import annotations
 
@@ -13,24 +15,25 @@ import shutil
 import socket
 import subprocess
 import time
-from pathlib import Path
 
 import pytest
 from django.core import mail
 
 from medguard_backend.testing.chromium import Chromium
 from medguard_backend.testing.factories import UserFactory
-from medications.followups import mark_missed
+from medguard_backend.testing.pages import (
+    AXE,
+    PASSWORD,
+    artefact_dir,
+    screenshots,
+    sign_in,
+    wait_for,
+)
+from medications.followups import escalate_missed, mark_missed
 from medications.models import Dose, Schedule
 from medications.reminders import remind_schedule_now
 
-PASSWORD = "long-test-password-1"
-WIDTHS = {"phone": (390, 844, True), "desktop": (1280, 900, False)}
 REDIS = shutil.which("redis-server")
-# axe-core from the npm registry, installed by `npm install --prefix var/node axe-core`
-# (.ci/run does it): injected into each page from this file, no CDN.
-AXE = Path(__file__).resolve().parents[2] / "var/node/node_modules/axe-core/axe.min.js"
-SERIOUS = ("serious", "critical")
 
 
 @pytest.fixture
@@ -67,75 +70,22 @@ def shared_cache(settings, tmp_path):
     server.wait(timeout=10)
 
 
-def sign_in(browser: Chromium, base: str, username: str) -> None:
-    browser.open(f"{base}/accounts/login/?next=/me/")
-    browser.type_into("#id_login", username)
-    browser.type_into("#id_password", PASSWORD)
-    browser.press_enter()
-
-
-def axe_problems(browser: Chromium) -> list[str]:
-    """The page's serious and critical WCAG 2.x A/AA violations found by axe-core."""
-    if not browser.evaluate("typeof window.axe !== 'undefined'"):
-        browser.send("Runtime.evaluate", session=True, expression=AXE.read_text())
-    result = browser.send(
-        "Runtime.evaluate",
-        session=True,
-        expression=(
-            "axe.run(document, {runOnly: {type: 'tag', values: "
-            "['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa']}})"
-            ".then(r => r.violations.map(v => ({id: v.id, impact: v.impact,"
-            " nodes: v.nodes.map(n => n.target.join(' '))})))"
-        ),
-        awaitPromise=True,
-        returnByValue=True,
-    )
-    violations = result["result"]["value"]
-    return [
-        f"{v['id']} ({v['impact']}): {v['nodes']}" for v in violations if v["impact"] in SERIOUS
-    ]
-
-
-def screenshots(browser: Chromium, folder: Path, name: str, audit: dict[str, list[str]]) -> None:
-    audit[name] = axe_problems(browser)
-    for width_name, (width, height, mobile) in WIDTHS.items():
-        browser.send(
-            "Emulation.setDeviceMetricsOverride",
-            session=True,
-            width=width,
-            height=height,
-            deviceScaleFactor=1,
-            mobile=mobile,
-        )
-        browser.screenshot(folder / f"{name}-{width_name}.png")
-    browser.send("Emulation.clearDeviceMetricsOverride", session=True)
-
-
-def wait_for(check, what: str, timeout: float = 30.0):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value:
-            return value
-        assert time.monotonic() < deadline, f"{what} did not happen within {timeout}s"
-        time.sleep(0.25)
-
-
 @pytest.mark.worker
 @pytest.mark.django_db(transaction=True)
 def test_a_patient_and_a_caregiver_use_the_pages_in_two_browsers(
-    live_server, chromium, start_worker, shared_cache, tmp_path
+    live_server, chromium, start_worker, shared_cache, tmp_path, request
 ):
     if not AXE.exists():
         pytest.fail(f"axe-core is not installed: npm install --prefix var/node axe-core ({AXE})")
-    shots = tmp_path / "screenshots"
-    shots.mkdir()
+    shots = artefact_dir(request.node.name)
     audit: dict[str, list[str]] = {}
     thandi = UserFactory(username="thandi", first_name="Thandi", last_name="Nkosi")
     UserFactory(username="naledi", first_name="Naledi", user_type="caregiver")
     start_worker(REDIS_URL=shared_cache, SITE_BASE_URL=live_server.url)
     base = live_server.url
 
+    chromium.open(f"{base}/accounts/login/")
+    screenshots(chromium, shots, "sign-in-en", audit)
     sign_in(chromium, base, "thandi")
     assert chromium.url == f"{base}/me/"
     screenshots(chromium, shots, "today-empty-en", audit)
@@ -177,6 +127,17 @@ def test_a_patient_and_a_caregiver_use_the_pages_in_two_browsers(
     badge_seconds = time.monotonic() - seen_at
     chromium.click("header nav a[href='/notifications/']")
     assert "Amlodipine" in chromium.text("main")
+    screenshots(chromium, shots, "notifications-en", audit)
+    chromium.click("main article h2 a")
+    assert "Amlodipine" in chromium.text("main")
+    screenshots(chromium, shots, "notification-en", audit)
+    for name, path in [
+        ("preferences", "/notifications/preferences/"),
+        ("account", "/accounts/phone/"),
+        ("my-data", "/my-data/"),
+    ]:
+        chromium.open(f"{base}{path}")
+        screenshots(chromium, shots, f"{name}-en", audit)
 
     # One tap takes the dose.
     chromium.open(f"{base}/me/")
@@ -190,6 +151,9 @@ def test_a_patient_and_a_caregiver_use_the_pages_in_two_browsers(
     # Invite Naledi; she accepts in a browser of her own.
     chromium.click("header nav a[href='/me/caregivers/']")
     chromium.type_into("#id_email", "naledi@example.org")
+    # A missed dose reaches her at once (typed over the offered delay).
+    chromium.evaluate("document.querySelector('#id_escalation_delay_minutes').value = ''")
+    chromium.type_into("#id_escalation_delay_minutes", "0")
     chromium.click("#invite-title + form button")
     assert chromium.text(".messages") == "Invitation sent to naledi@example.org."
     (invitation,) = mail.outbox
@@ -208,15 +172,35 @@ def test_a_patient_and_a_caregiver_use_the_pages_in_two_browsers(
         naledi.click("main form button")
         assert naledi.url == f"{base}/me/caring/{thandi.pk}/"
 
-        # A dose Thandi did not take becomes missed; Naledi sees it on her page.
+        # A dose Thandi did not take becomes missed; Naledi sees it on her page, and its
+        # escalation arrives: her badge changes on the open page, and the message gives
+        # the dose time on Thandi's clock, named with her zone.
         earlier = datetime.datetime.now(tz=datetime.UTC) - datetime.timedelta(hours=3)
-        Dose.objects.create(schedule=schedule, due_at=earlier)
-        assert mark_missed(datetime.datetime.now(tz=datetime.UTC)) == 1
+        missed = Dose.objects.create(schedule=schedule, due_at=earlier)
+        now = datetime.datetime.now(tz=datetime.UTC)
+        assert mark_missed(now) == 1
         naledi.open(naledi.url)
         assert naledi.evaluate("document.querySelectorAll('.missed-dose').length") == 1
         # Medication details were not allowed on this link: no medicine name.
         assert "Amlodipine" not in naledi.text("main")
+        assert naledi.evaluate("document.querySelector('.unread-badge').hidden") is True
+        naledi.evaluate("window.stillTheSamePage = true")
+        assert escalate_missed(now) == 1
+        wait_for(lambda: naledi.text(".unread-badge .count") == "1", "Naledi's badge showing 1")
+        assert naledi.evaluate("window.stillTheSamePage") is True
         screenshots(naledi, shots, "caring-en", audit)
+        naledi.click("header nav a[href='/notifications/']")
+        naledi.click("main article h2 a")
+        local_due = missed.due_at.astimezone(thandi.timezone)
+        told = f"Thandi Nkosi has not recorded their {local_due:%H:%M} (Africa/Johannesburg time)"
+        assert f"{told} dose." in naledi.text("main")
+        assert "Amlodipine" not in naledi.text("main")
+        screenshots(naledi, shots, "escalation-en", audit)
+        naledi.click("button[name=language][value=af]")
+        assert "(Africa/Johannesburg-tyd)" in naledi.text("main")
+        screenshots(naledi, shots, "escalation-af", audit)
+        naledi.open(f"{base}/me/caring/{thandi.pk}/")
+        screenshots(naledi, shots, "caring-af", audit)
     finally:
         naledi.close()
 
@@ -227,6 +211,10 @@ def test_a_patient_and_a_caregiver_use_the_pages_in_two_browsers(
         ("today", "/me/"),
         ("add-medicine", "/me/medicines/add/"),
         ("medicine", f"/me/medicines/{schedule.supply_id}/"),
+        ("notifications", "/notifications/"),
+        ("preferences", "/notifications/preferences/"),
+        ("account", "/accounts/phone/"),
+        ("my-data", "/my-data/"),
         ("caregivers", "/me/caregivers/"),
     ]:
         chromium.open(f"{base}{path}")
@@ -234,6 +222,5 @@ def test_a_patient_and_a_caregiver_use_the_pages_in_two_browsers(
     assert chromium.text("h1") == "Versorgers"
 
     (tmp_path / "timings.json").write_text(json.dumps({"badge_seconds": badge_seconds}))
-    assert len(list(shots.glob("*.png"))) == 2 * 11
-    assert len(audit) == 11
+    assert len(list(shots.glob("*.png"))) == 2 * len(audit) == 2 * 24
     assert {page: problems for page, problems in audit.items() if problems} == {}

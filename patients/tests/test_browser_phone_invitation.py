@@ -14,10 +14,9 @@ import pytest
 
 from medguard_backend.testing.chromium import Chromium
 from medguard_backend.testing.factories import UserFactory
+from medguard_backend.testing.pages import AXE, PASSWORD, axe_problems, sign_in, wait_for
 from medications.models import CaregiverLink
 from patients.models import CaregiverInvitation
-
-from .test_browser import AXE, PASSWORD, axe_problems, sign_in, wait_for
 
 # Where a worker's file SMS transport writes (settings: NOTIFICATION_FILE_TRANSPORT_DIR).
 WORKER_SMS = Path(__file__).resolve().parents[2] / "var" / "outbox" / "sms"
