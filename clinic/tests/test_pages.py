@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import datetime
 import io
+import re
 
 import pytest
 from django.db import connection
@@ -106,6 +107,20 @@ def test_the_dashboard_speaks_the_staff_members_language(client):
     response = client.get("/staff/")
     assert response["Content-Language"] == "af"
     assert "Kliniekpaneelbord" in response.content.decode()
+
+
+def test_the_charts_in_afrikaans_give_svg_lengths_with_a_decimal_point(client):
+    """Afrikaans writes 557,14; an SVG length must be 557.14 or the bar is not drawn."""
+    signed_in(client, user_type="staff", preferred_language="af")
+    for days_ago, count in enumerate((7, 3, 5)):
+        day = TODAY - datetime.timedelta(days=days_ago)
+        DeliveryDay.objects.create(day=day, channel="sms", status="sent", count=count)
+
+    html = client.get("/staff/").content.decode()
+
+    lengths = re.findall(r'<rect x="([^"]*)" y="([^"]*)" width="([^"]*)" height="([^"]*)"', html)
+    assert lengths
+    assert all(re.fullmatch(r"-?\d+(\.\d+)?", value) for rect in lengths for value in rect), lengths
 
 
 def test_csv_export_gives_the_table_and_quotes_formulas(staff_client):

@@ -75,11 +75,16 @@ class Chromium:
         self._buffer = b""
         self._next_id = 0
         self._events: list[dict[str, Any]] = []
+        # What the page reported as an error (uncaught exceptions, console.error, failed
+        # loads); read and emptied by ``take_console_errors``.
+        self.console_errors: list[str] = []
         target = self.send("Target.createTarget", url="about:blank")["targetId"]
         self.session = self.send("Target.attachToTarget", targetId=target, flatten=True)[
             "sessionId"
         ]
         self.send("Page.enable", session=True)
+        self.send("Runtime.enable", session=True)
+        self.send("Log.enable", session=True)
 
     def _message(self, deadline: float) -> dict[str, Any]:
         while b"\0" not in self._buffer:
@@ -91,7 +96,26 @@ class Chromium:
             self._buffer += chunk
         message, self._buffer = self._buffer.split(b"\0", 1)
         decoded: dict[str, Any] = json.loads(message)
+        self._note_error(decoded)
         return decoded
+
+    def _note_error(self, event: dict[str, Any]) -> None:
+        method, params = event.get("method"), event.get("params", {})
+        if method == "Runtime.exceptionThrown":
+            details = params.get("exceptionDetails", {})
+            exception = details.get("exception", {})
+            self.console_errors.append(str(exception.get("description") or details.get("text")))
+        elif method == "Runtime.consoleAPICalled" and params.get("type") in ("error", "assert"):
+            values = [str(arg.get("value", arg.get("description", ""))) for arg in params["args"]]
+            self.console_errors.append(" ".join(values))
+        elif method == "Log.entryAdded" and params.get("entry", {}).get("level") == "error":
+            entry = params["entry"]
+            self.console_errors.append(f"{entry.get('text')} {entry.get('url', '')}".strip())
+
+    def take_console_errors(self) -> list[str]:
+        """The errors the page reported since the last call."""
+        errors, self.console_errors = self.console_errors, []
+        return errors
 
     def send(self, method: str, *, session: bool = False, **params: Any) -> dict[str, Any]:
         self._next_id += 1

@@ -1,6 +1,6 @@
 """What every browser test of the web pages does with a page: sign in by typing, check it
-with axe-core (served from ``var/node``, no CDN), and write its screenshots, phone and
-desktop width, as test artefacts.
+with axe-core (served from ``var/node``, no CDN) and for console errors, and write its
+screenshots, phone and desktop width, as test artefacts.
 
 The screenshots go to ``var/artefacts/screenshots/<test>/`` (or under
 ``MEDGUARD_ARTEFACTS_DIR``), emptied when the test starts, so the last run of each test
@@ -68,8 +68,11 @@ def axe_problems(browser: Chromium) -> list[str]:
 
 
 def screenshots(browser: Chromium, folder: Path, name: str, audit: dict[str, list[str]]) -> None:
-    """Check the page with axe-core (into ``audit``) and write it at phone and desktop width."""
-    audit[name] = axe_problems(browser)
+    """Check the page with axe-core, and for errors it reported in the console, into
+    ``audit``; write it at phone and desktop width."""
+    audit[name] = axe_problems(browser) + [
+        f"console: {error}" for error in browser.take_console_errors()
+    ]
     for width_name, (width, height, mobile) in WIDTHS.items():
         browser.send(
             "Emulation.setDeviceMetricsOverride",
