@@ -102,9 +102,16 @@ def test_a_patient_and_a_caregiver_use_the_pages_in_two_browsers(
     chromium.type_into("#id_instructions", "With breakfast")
     chromium.evaluate("document.querySelector('#id_quantity_on_hand').value = ''")
     chromium.type_into("#id_quantity_on_hand", "28")
-    chromium.evaluate(
-        "document.querySelector('#id_slot').value = 'custom';"
-        f"document.querySelector('#id_custom_time').value = '{dose_time:%H:%M}';"
+    # Chosen and typed as with a keyboard: "C" picks "Custom time" in the list; the time
+    # field (Chromium's en-US control: hours, minutes, AM/PM) takes the digits and A or P.
+    chromium.type_into("#id_slot", "C")
+    assert chromium.evaluate("document.querySelector('#id_slot').value") == "custom"
+    hour12 = dose_time.hour % 12 or 12
+    chromium.type_into(
+        "#id_custom_time", f"{hour12:02d}{dose_time:%M}{'A' if dose_time.hour < 12 else 'P'}"
+    )
+    assert chromium.evaluate("document.querySelector('#id_custom_time').value") == (
+        f"{dose_time:%H:%M}"
     )
     chromium.click("main form button[type=submit]")
     assert re.fullmatch(rf"{base}/me/medicines/\d+/", chromium.url), chromium.url
