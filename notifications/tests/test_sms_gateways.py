@@ -10,8 +10,8 @@ import pytest
 
 from medguard_backend.testing.provider_answers import (
     africastalking_recipient_error,
-    bulksms_problem,
     bulksms_failing,
+    bulksms_problem,
     clickatell_message_error,
     clickatell_refusing,
     clickatell_request_error,
@@ -340,12 +340,15 @@ def test_a_batch_goes_as_one_request_of_many_messages_each_answered_on_its_own(
     [second] = provider_server.requests_to("/v1/messages")
     assert [m["userSuppliedId"] for m in second.json()] == ["delivery-4"]
     first, two, three, four = outcomes
-    assert isinstance(first, SendReceipt) and isinstance(two, SendReceipt)
+    assert isinstance(first, SendReceipt)
+    assert isinstance(two, SendReceipt)
     assert first.provider == two.provider == "clickatell"
     assert first.provider_message_id != two.provider_message_id
-    assert isinstance(three, TransportError) and not isinstance(three, SendReceipt)
+    assert isinstance(three, TransportError)
+    assert not isinstance(three, SendReceipt)
     assert (three.permanent, three.reason) == (True, "clickatell 105: invalid destination address")
-    assert isinstance(four, SendReceipt) and four.provider == "bulksms"
+    assert isinstance(four, SendReceipt)
+    assert four.provider == "bulksms"
 
 
 def test_a_whole_request_refused_with_5xx_fails_over_as_one_request(provider_server):
@@ -384,8 +387,10 @@ def test_bulksms_answers_each_message_of_an_array(settings, provider_server):
 
     one, two = GatewaySMSTransport().send_batch([numbered(1), numbered(2)])
 
-    assert isinstance(one, SendReceipt) and one.provider == "bulksms"
-    assert isinstance(two, TransportError) and two.permanent
+    assert isinstance(one, SendReceipt)
+    assert one.provider == "bulksms"
+    assert isinstance(two, TransportError)
+    assert two.permanent
     assert len(provider_server.requests_to("/v1/messages")) == 1
     assert provider_server.requests_to("/v1/message") == []
 
@@ -404,7 +409,8 @@ def test_a_group_bulksms_refuses_for_one_bad_number_is_sent_again_one_by_one(
 
     sizes = [len(r.json()) for r in provider_server.requests_to("/v1/messages")]
     assert sizes == [2, 1, 1]
-    assert isinstance(one, TransportError) and one.permanent
+    assert isinstance(one, TransportError)
+    assert one.permanent
     assert isinstance(two, SendReceipt)
     assert provider_server.requests_to("/v1/message") == []
 

@@ -163,15 +163,14 @@ class GatewaySMSTransport(Transport):
                 refusals.append(answered.reason)
                 continue
             for index, outcome in zip(waiting, answered, strict=True):
-                if isinstance(outcome, SendReceipt) or outcome.permanent:
-                    outcomes[index] = outcome
-                elif isinstance(outcome, OutcomeUnknown):
+                # Settled: taken, refused for good, or possibly on its way.
+                if isinstance(outcome, SendReceipt | OutcomeUnknown) or outcome.permanent:
                     outcomes[index] = outcome
                 elif outcome.reason not in refusals:
                     refusals.append(outcome.reason)
             if any(isinstance(outcome, SendReceipt) for outcome in answered):
                 circuit.succeeded()
-            elif any(not outcome.permanent for outcome in answered):
+            elif any(isinstance(o, TransportError) and not o.permanent for o in answered):
                 circuit.failed()
         refused = TransportError("; ".join(refusals) or "no SMS gateway", permanent=False)
         return [refused if outcome is None else outcome for outcome in outcomes]
