@@ -101,9 +101,7 @@ class ProviderPushTransport(Transport):
                     if target.kind == "expo":
                         expo_entries.append((index, target.device_id))
                         expo_payloads.append(
-                            expo_message(
-                                target, message.subject, message.text, message.delivery_id
-                            )
+                            expo_message(target, message.subject, message.text, message.delivery_id)
                         )
                         if len(expo_payloads) == CHUNK:
                             yield functools.partial(
