@@ -5,9 +5,10 @@ its recipient, in ONE query of the columns sending uses.
 notification, user) and decrypted every encrypted column of each, whether sending used it
 or not. This reads the columns as tuples instead, builds one ``Notification`` per distinct
 notification and a bare ``User`` per recipient (the fields rendering reads), and decrypts
-the phone number only when the batch has SMS to send. Measured on PostgreSQL (CPU time to read 500 of ``bench
-channels``' pushes, 2026-11-30, load ~2.5): 66-79 ms with ``select_related``, 29-33 ms
-this way (50-53 ms with the SMS phone numbers, decrypted at ~40 us each).
+the phone number only when the batch has SMS to send. Measured on PostgreSQL (CPU time
+to read 500 of ``bench channels``' pushes, 2026-11-30, load ~2.5): 66-79 ms with
+``select_related``, 29-33 ms this way (50-53 ms with the SMS phone numbers, decrypted at
+~40 us each).
 """
 
 from __future__ import annotations
