@@ -280,10 +280,32 @@ def render_message(
     return RenderedMessage(**fields)
 
 
-# A template that names none of these cannot show the reader's name: ``recipient_name`` is
-# the only context entry that differs between readers sharing a language and time zone,
-# and what an included, extended or custom-tag template reads cannot be seen from here.
-_READS_NAME = re.compile(r"recipient_name|{%\s*(?:include|extends|load)\b")
+# Whether a template may show the reader's name: ``recipient_name`` is the only context
+# entry that differs between readers sharing a language and time zone. A template that
+# extends another, includes one by a variable, or loads a tag library that might read the
+# context, is taken to show it; one included by name is read in turn.
+_SHOWS_NAME = re.compile(r"recipient_name|{%\s*extends\b|{%\s*include\s+(?![\"'])")
+_INCLUDES = re.compile(r"{%\s*include\s+[\"']([^\"']+)[\"']")
+_LOADS = re.compile(r"{%\s*load\s+([^%]*?)\s*%}")
+# Django's own libraries, whose tags read only the variables the template names.
+_PLAIN_LIBRARIES = frozenset({"i18n", "l10n", "tz"})
+
+
+def _may_show_name(source: str | None, engine: Any, seen: set[str]) -> bool:
+    if source is None or _SHOWS_NAME.search(source):
+        return True
+    if any(not set(names.split()) <= _PLAIN_LIBRARIES for names in _LOADS.findall(source)):
+        return True
+    for name in _INCLUDES.findall(source):
+        if name not in seen:
+            seen.add(name)
+            try:
+                included = engine.get_template(name)
+            except TemplateDoesNotExist:
+                return True
+            if _may_show_name(getattr(included, "source", None), engine, seen):
+                return True
+    return False
 
 
 class BatchRenderings:
@@ -339,12 +361,14 @@ class BatchRenderings:
         event = _template_event(notification.event)
         key = (event, language, str(channel))
         if key not in self._reads_name:
-            sources = [
-                getattr(_template(event, language, part, self.overrides), "source", None)
-                for part in CHANNEL_PARTS[Channel(channel)]
-            ]
+            engine = template_engine(autoescape=False)  # SMS and push are text parts
             self._reads_name[key] = any(
-                source is None or _READS_NAME.search(source) for source in sources
+                _may_show_name(
+                    getattr(_template(event, language, part, self.overrides), "source", None),
+                    engine,
+                    set(),
+                )
+                for part in CHANNEL_PARTS[Channel(channel)]
             )
         return self._reads_name[key]
 
