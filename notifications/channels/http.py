@@ -1,7 +1,9 @@
 """The one HTTP base every provider transport stands on.
 
 A provider class only says how to build its request (``build_request``) and what its
-answer means (``read_answer``); this module owns the rest, once: one pooled httpx client
+answer means (``read_answer``) — or, for one that documents several distinct messages per
+request (``MultiMessageProvider``), the request for a group and each message's outcome in
+the answer; this module owns the rest, once: one pooled httpx client
 per worker process (keep-alive, HTTP/2 where the provider speaks it), connect and read
 timeouts, many requests in flight for a batch, and the line between the four outcomes:
 

@@ -300,10 +300,11 @@ def _push_targets(user_ids: Iterable[int]) -> dict[int, tuple[PushTarget, ...]]:
     if not ids:
         return {}
     targets: dict[int, list[PushTarget]] = defaultdict(list)
-    for device in PushDevice.objects.filter(user_id__in=ids, active=True).order_by("id"):
-        targets[device.user_id].append(
-            PushTarget(device.pk, device.kind, device.token, dict(device.keys or {}))
-        )
+    devices = PushDevice.objects.filter(user_id__in=ids, active=True).order_by("id")
+    for pk, user_id, kind, token, keys in devices.values_list(
+        "id", "user_id", "kind", "token", "keys"
+    ):
+        targets[user_id].append(PushTarget(pk, kind, token, dict(keys or {})))
     return {user_id: tuple(found) for user_id, found in targets.items()}
 
 

@@ -6,6 +6,14 @@ next one; a permanent refusal (an invalid number) does not, since every gateway 
 refuse it too; and an unknown outcome stops at once, because the message may already be
 on its way and a second gateway would make it two.
 
+A batch goes in groups of what the first gateway takes per request (Clickatell and
+BulkSMS document a request of many distinct messages, each answered on its own: up to 100
+here; Africa's Talking and Twilio one). Failover is per message within a group: the next
+gateway gets, in one request, the messages the previous one did not settle. Measured with
+``bench channels`` (one worker, Clickatell answering in 100 ms, 2026-11-30, load 2-6): one
+message per request 329-381 SMS/s at 2.2-2.7 ms of worker CPU each (httpx and a thread per
+request); groups of 100, 1,268-2,073 SMS/s at 0.22-0.28 ms.
+
 Circuits are per worker process: a gateway failing ``SMS_CIRCUIT_FAILURES`` times in a
 row is skipped for ``SMS_CIRCUIT_OPEN_SECONDS``, then given one message to prove itself.
 """
