@@ -250,7 +250,7 @@ def send_group_with(
     provider: HttpProvider, messages: Sequence[OutgoingMessage]
 ) -> list[SendOutcome]:
     """Send ``messages`` to ``provider``: in one request where it takes several (up to its
-    ``max_per_request``), else one request each, one after the other. One outcome per
+    ``max_per_request``), else one request each, in flight together. One outcome per
     message; ``TransportError`` (or ``OutcomeUnknown``) raised for a whole request that
     failed, none of its messages being answered."""
     if isinstance(provider, MultiMessageProvider):
@@ -263,13 +263,19 @@ def send_group_with(
         ]
     if len(messages) == 1:
         return [send_with(provider, messages[0])]
-    outcomes: list[SendOutcome] = []
-    for message in messages:
+
+    def one(message: OutgoingMessage) -> SendOutcome:
         try:
-            outcomes.append(send_with(provider, message))
+            return send_with(provider, message)
         except TransportError as error:  # OutcomeUnknown too: that message alone
-            outcomes.append(error)
-    return outcomes
+            return error
+
+    # A group failing over to a gateway of one message per request (Twilio after
+    # Clickatell): threads of their own, since this runs in one of the shared send threads
+    # (a nested wait on those could starve); the pooled client still bounds the requests.
+    threads = min(len(messages), settings.PROVIDER_MAX_IN_FLIGHT)
+    with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="provider-single") as pool:
+        return list(pool.map(one, messages))
 
 
 def run_parallel(calls: Iterable[Callable[[], T]]) -> list[T]:

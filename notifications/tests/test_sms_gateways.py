@@ -361,6 +361,21 @@ def test_a_whole_request_refused_with_5xx_fails_over_as_one_request(provider_ser
     assert [m["to"] for m in request.json()] == [to(1), to(2), to(3)]
 
 
+def test_a_group_failing_over_to_twilio_goes_one_message_per_request_in_flight_together(
+    settings, provider_server
+):
+    settings.SMS_BACKENDS = ["clickatell", "twilio"]
+    provider_server.script("/v1/message", Answer(503, "busy"))
+    provider_server.delay = 0.2
+
+    outcomes = GatewaySMSTransport().send_batch([numbered(n) for n in range(1, 7)])
+
+    assert [o.provider for o in outcomes if isinstance(o, SendReceipt)] == ["twilio"] * 6
+    sent = provider_server.requests_to("/2010-04-01/Accounts/")
+    assert sorted(r.form()["To"] for r in sent) == [to(n) for n in range(1, 7)]
+    assert provider_server.peak_in_flight > 1
+
+
 def test_a_request_of_many_without_an_answer_leaves_every_message_unknown(provider_server):
     provider_server.script("/v1/message", HANG)
 

@@ -178,7 +178,13 @@ class GatewaySMSTransport(Transport):
                     refusals.append(outcome.reason)
             if any(isinstance(outcome, SendReceipt) for outcome in answered):
                 circuit.succeeded()
-            elif any(isinstance(o, TransportError) and not o.permanent for o in answered):
+            # No answer is no verdict on the gateway's health (as before groups).
+            elif any(
+                isinstance(o, TransportError)
+                and not o.permanent
+                and not isinstance(o, OutcomeUnknown)
+                for o in answered
+            ):
                 circuit.failed()
         refused = TransportError("; ".join(refusals) or "no SMS gateway", permanent=False)
         return [refused if outcome is None else outcome for outcome in outcomes]
