@@ -14,6 +14,11 @@ the run, and the messages it received divided by the requests. SMS go to Clickat
 requests of up to 100 messages (its ``messages`` array), Expo pushes in chunks of 100; a
 batch of 500 is 5 requests, all in flight together.
 
+Since a task's requests all go out within one batch and the next batch starts only when
+its outcomes are committed, the share of that limit is 0.1 s over the time one batch
+takes from claim to commit: the database statements around the send (claim, reads, the
+attempts' INSERT, the outcomes' UPDATEs, Expo's tickets) are the rest of that time.
+
 Expo documents a limit of 600 notifications a second per project (more are refused until
 the rate falls); the stand-in does not enforce it, so the push figure is what one worker
 can send, not what one Expo project may. Memory: peak RSS of a fresh process per size,
