@@ -107,10 +107,11 @@ class EncryptedSearchAdmin(admin.ModelAdmin):
             count=f"{ENCRYPTED_SEARCH_SCAN:,}",
         )
 
-    def __init__(self, model: type[models.Model], admin_site: Any) -> None:
-        super().__init__(model, admin_site)
-        # The change list shows ``search_help_text`` under the search box.
-        self.search_help_text = self.get_search_help_text()
+    def get_changelist_instance(self, request: HttpRequest) -> Any:
+        changelist = super().get_changelist_instance(request)
+        # Shown under the search box.
+        changelist.search_help_text = self.get_search_help_text()
+        return changelist
 
     def get_search_fields(self, request: HttpRequest) -> list[str]:
         return [
