@@ -18,6 +18,7 @@ from django.db.models import Count, Q
 
 from medications.models import CaregiverLink, DoseEscalation, Medicine, Supply
 from notifications.models import Delivery, DeliveryStatus, Notification, NotificationRecipient
+from patients.models import CaregiverInvitation
 from privacy.models import AuditEntry, ConsentRecord, ErasureRecord
 
 if TYPE_CHECKING:
@@ -97,6 +98,7 @@ def erase_person(
         removed["caregiver_links"] = CaregiverLink.objects.filter(
             Q(patient=user) | Q(caregiver=user)
         ).delete()[0]
+        removed["invitations_to_them"] = _forget_invitations_to(user)
 
         # What must outlive the person, kept without them.
         removed["consent_records_kept"] = ConsentRecord.objects.filter(user=user).update(
@@ -119,6 +121,25 @@ def erase_person(
         # goes with the user row, by cascade.
         user.delete()
     return record
+
+
+def _forget_invitations_to(user: User) -> int:
+    """Other patients' invitations that this person accepted or that were sent to their
+    number or address (the person's own go with the user row, by cascade). Their number and
+    address are encrypted without a blind index, so the open invitations are read and
+    compared decrypted: an erasure is rare, invitations few."""
+    address = user.email.casefold()
+    number = str(user.phone) if user.phone else ""
+    theirs = [
+        pk
+        for pk, email, phone in CaregiverInvitation.objects.exclude(patient=user)
+        .filter(accepted_by__isnull=True)
+        .values_list("pk", "email", "phone")
+        .iterator(chunk_size=2000)
+        if (address and email and email.casefold() == address) or (number and str(phone) == number)
+    ]
+    invitations = CaregiverInvitation.objects.filter(Q(accepted_by=user) | Q(pk__in=theirs))
+    return invitations.delete()[1].get("patients.CaregiverInvitation", 0)
 
 
 def _forget_admin_history(user: User, supply_ids: list[int]) -> None:
