@@ -20,6 +20,7 @@ from medications.models import CaregiverLink, DoseEscalation, Medicine, Supply
 from notifications.models import Delivery, DeliveryStatus, Notification, NotificationRecipient
 from patients.models import CaregiverInvitation
 from privacy.models import AuditEntry, ConsentRecord, ErasureRecord
+from privacy.redaction import redact_contact_details
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -114,7 +115,8 @@ def erase_person(
         record = ErasureRecord.objects.create(
             method=method,
             requested_by=requested_by if requested_by and requested_by.pk != user.pk else None,
-            reason=reason.strip(),
+            # Staff type the reason: a number or address in it would outlive the person.
+            reason=redact_contact_details(reason.strip()),
             removed=removed,
         )
         # The rest (preferences, devices, tokens, sessions' user, sign-in addresses)

@@ -146,7 +146,10 @@ def test_staff_erase_a_person_by_command_with_a_recorded_reason(
     details = personal_details(patient)
 
     call_command(
-        "erase_person", str(patient.pk), staff="sipho", reason="Request REF-2026-114 by letter"
+        "erase_person",
+        str(patient.pk),
+        staff="sipho",
+        reason=f"Request REF-2026-114 by letter from {patient.email}",
     )
 
     assert {needle: tables_containing(needle) for needle in details} == {
@@ -156,5 +159,5 @@ def test_staff_erase_a_person_by_command_with_a_recorded_reason(
     assert (erasure.method, erasure.requested_by, erasure.reason) == (
         "staff",
         staff_member,
-        "Request REF-2026-114 by letter",
+        "Request REF-2026-114 by letter from [redacted]",
     )

@@ -10,7 +10,9 @@ from django.test import Client
 from medguard_backend.testing.factories import UserFactory
 from notifications.channels import TransportError
 from notifications.models import Delivery, DeliveryReceipt, Notification, NotificationRecipient
+from privacy.models import AuditEntry
 from privacy.redaction import redact_contact_details
+from privacy.services.audit import record, record_many
 
 SECRET = "hook-secret-0123456789"
 
@@ -71,3 +73,31 @@ def test_a_gateways_failure_reason_echoing_the_number_is_stored_redacted(setting
     assert response.status_code == 200
     receipt = DeliveryReceipt.objects.get(delivery=sent)
     assert receipt.detail == "UserInBlacklist: [redacted]"
+
+
+@pytest.mark.django_db
+def test_a_staff_reason_naming_a_number_is_kept_in_the_audit_trail_redacted():
+    staff = UserFactory(is_staff=True)
+    patient = UserFactory()
+
+    entries = record_many(
+        actor=staff,
+        action="change",
+        resource="delivery",
+        subjects=[(patient.pk, 41)],
+        what="outcome unknown: marked sent; reason: gateway confirmed for 082 555 0147",
+    )
+    single = record(
+        subject_id=patient.pk,
+        actor=staff,
+        action="change",
+        resource="delivery",
+        what="resent; reason: asked thandi@example.org",
+    )
+
+    assert [
+        e.what for e in AuditEntry.objects.filter(pk__in=[entries[0].pk, single.pk]).order_by("pk")
+    ] == [
+        "outcome unknown: marked sent; reason: gateway confirmed for [redacted]",
+        "resent; reason: asked [redacted]",
+    ]
