@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import base64
 import datetime
+import socket
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -94,6 +97,53 @@ def test_a_reminder_sms_goes_through_the_pipeline_to_the_gateway_once(
     delivery.refresh_from_db()
     assert (delivery.status, delivery.provider) == ("sent", gateway)
     assert delivery.provider_message_id
+
+
+@contextmanager
+def unanswered_port() -> Iterator[int]:
+    """A port whose listener never accepts and whose queue is full: the kernel drops every
+    further SYN, so a client's connect times out (nothing was written to the provider)."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(0)
+    port = listener.getsockname()[1]
+    fillers = []
+    try:
+        while True:  # fill the accept queue until a connect no longer completes
+            filler = socket.socket()
+            filler.settimeout(0.3)
+            fillers.append(filler)
+            try:
+                filler.connect(("127.0.0.1", port))
+            except TimeoutError:
+                break
+        yield port
+    finally:
+        for filler in fillers:
+            filler.close()
+        listener.close()
+
+
+@pytest.mark.django_db
+def test_a_gateway_that_times_out_connecting_moves_the_sms_to_the_next(
+    sms_gateways, settings, provider_server
+):
+    settings.SMS_BACKENDS = ["clickatell", "bulksms"]
+    settings.CLICKATELL_API_KEY = "ct-key"
+    settings.BULKSMS_TOKEN_ID = "bs-id"
+    settings.BULKSMS_TOKEN_SECRET = "bs-secret"
+    settings.BULKSMS_API_URL = provider_server.url
+    settings.PROVIDER_CONNECT_TIMEOUT_SECONDS = 1
+    delivery = one_delivery("sms", phone="+27821234567")
+
+    with unanswered_port() as port:
+        settings.CLICKATELL_API_URL = f"http://127.0.0.1:{port}"
+        summary = send_deliveries([delivery.pk])
+
+    assert summary.sent == 1
+    assert len(provider_server.requests_to("/v1/messages")) == 1
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.provider) == ("sent", "bulksms")
 
 
 def web_push_device(settings, provider_server) -> PushDevice:
