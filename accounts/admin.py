@@ -22,6 +22,11 @@ class UserAdmin(AuditedAdminViews, DjangoUserAdmin):
     list_display = ("username", "email", "first_name", "last_name", "user_type", "is_active")
     list_filter = ("user_type", "preferred_language", "is_active", "is_staff", "phone_verified")
     search_fields = ("username", "first_name", "last_name", "email")
+    search_help_text = _(
+        "Username, names and email address: any part. Phone numbers are encrypted: type the "
+        "whole number (082 555 0147 or +27825550147) to find its owner; part of a number "
+        "finds nothing."
+    )
     readonly_fields = ("phone_verified",)
     fieldsets = (
         *(DjangoUserAdmin.fieldsets or ()),

@@ -43,6 +43,18 @@ AUDITED_ROUTES: dict[str, Audited] = {
     "medications-api:restock": Audited("medications", WRITES, None),
     "notifications-api:preferences": Audited("preferences", WRITES, None),
     "notifications-web:preferences": Audited("preferences", WRITES, None, range(300, 400)),
+    # The web pages: a caregiver's page of a patient (their doses, adherence, missed doses,
+    # medicine names if allowed), and a patient's changes to their medicines and schedules.
+    "patients:caring": Audited("doses", READS, "patient_id"),
+    "patients:add-medicine": Audited("medications", WRITES, None, range(300, 400)),
+    "patients:medicine": Audited("medications", WRITES, None, range(300, 400)),
+    "patients:add-schedule": Audited("medications", WRITES, None, range(300, 400)),
+    "patients:remove-schedule": Audited("medications", WRITES, None, range(300, 400)),
+    "patients:restock": Audited("medications", WRITES, None, range(300, 400)),
+    "patients:stop": Audited("medications", WRITES, None, range(300, 400)),
+    # Ending a caregiver link (a refused one is a 404); new links and changed settings are
+    # in the patients app's own history of link changes.
+    "patients:revoke-link": Audited("caregiver_links", WRITES, None, range(300, 400)),
 }
 
 

@@ -27,6 +27,8 @@ from typing import Any, ClassVar, Self
 
 from django.conf import settings
 
+from privacy.redaction import redact_contact_details
+
 
 @dataclass(frozen=True)
 class PushTarget:
@@ -76,12 +78,15 @@ class TransportError(Exception):
     invalid address, an unknown device); otherwise the caller retries with back-off.
 
     ``reason`` is stored in the database and may be logged, so it never contains the
-    message text, the email address or the phone number.
+    message text, the email address or the phone number: the transports build it from
+    fixed words and codes, and any number or address a provider's text still brings in is
+    redacted here (issue 14).
     """
 
     def __init__(
         self, reason: str, *, permanent: bool, dead_device_ids: tuple[int, ...] = ()
     ) -> None:
+        reason = redact_contact_details(reason)
         super().__init__(reason)
         self.reason = reason
         self.permanent = permanent

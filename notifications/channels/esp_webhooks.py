@@ -1,22 +1,55 @@
 """The email service providers' tracking webhooks we use (anymail's views), under /hooks/anymail/.
 
-Only these providers' (Postmark, Mailgun, SendGrid): anymail's own url list has every
-ESP's. Amazon SES sends (boto3 is installed) but its SNS event webhook is not routed yet:
-anymail's view raises on a body that is not SNS JSON, which would answer 500. Mailgun's is
-routed only once its signing key is set: anymail's view refuses to start without it (a 500
-on every call), and an unconfigured webhook has nothing to receive — it answers 404 like
-any unknown path.
+Only these providers' (Postmark, Mailgun, SendGrid, Amazon SES): anymail's own url list has
+every ESP's. Mailgun's is routed only once its signing key is set: anymail's view refuses to
+start without it (a 500 on every call), and an unconfigured webhook has nothing to receive —
+it answers 404 like any unknown path.
+
+Amazon SES's events come through Amazon SNS. Anymail authenticates them by basic auth only
+(``ANYMAIL["WEBHOOK_SECRET"]`` in the subscription's URL; anymail 15.2 does not verify SNS's
+message signature — "Future" in its code), so without a secret the SES webhook answers 404
+rather than take anyone's word that a message was delivered. Its body is checked
+(``notifications.receipts.ses_notices``) before anymail reads it: anymail's view raises on a
+body that is not SNS JSON, which would answer 500 and make SNS retry for hours.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
+from anymail.webhooks.amazon_ses import AmazonSESTrackingWebhookView
+from anymail.webhooks.base import AnymailBasicAuthMixin
 from anymail.webhooks.mailgun import MailgunTrackingWebhookView
 from anymail.webhooks.postmark import PostmarkTrackingWebhookView
 from anymail.webhooks.sendgrid import SendGridTrackingWebhookView
 from django.conf import settings
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.urls import path
 
+from notifications.receipts.ses_notices import UnreadableNotice, check_sns_post
+
 app_name = "anymail"
+
+
+class SESTrackingWebhookView(AmazonSESTrackingWebhookView):
+    """Anymail's SES tracking view, answering 404 without a webhook secret and 400 (naming
+    the field) for a body it could not read."""
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not self.basic_auth:
+            raise Http404("the Amazon SES webhook needs ANYMAIL_WEBHOOK_SECRET")
+        if request.META.get("HTTP_AUTHORIZATION"):
+            # Without credentials anymail answers 401 first: SNS sends basic auth only
+            # after a 401 challenge. With them: right ones (else 400, as anymail answers),
+            # then a readable body.
+            AnymailBasicAuthMixin.validate_request(self, request)
+            try:
+                check_sns_post(request.body)
+            except UnreadableNotice as error:
+                return JsonResponse({"error": str(error)}, status=400)
+        response: HttpResponse = super().post(request, *args, **kwargs)
+        return response
+
 
 # Mailgun's view refuses to start without its signing key; the others check basic auth
 # (WEBHOOK_SECRET) on each request.
@@ -25,6 +58,7 @@ VIEWS = {
     "mailgun": MailgunTrackingWebhookView,
     "postmark": PostmarkTrackingWebhookView,
     "sendgrid": SendGridTrackingWebhookView,
+    "amazon_ses": SESTrackingWebhookView,
 }
 
 urlpatterns = [

@@ -11,6 +11,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from notifications.models import Delivery, DeliveryReceipt, DeliveryStatus
+from privacy.redaction import redact_contact_details
 
 from .statuses import StatusReport
 
@@ -63,7 +64,7 @@ def record_reports(reports: Sequence[StatusReport]) -> int:
                 provider_message_id=report.provider_message_id,
                 provider_status=report.provider_status,
                 outcome=report.outcome,
-                detail=report.detail,
+                detail=redact_contact_details(report.detail),
                 received_at=now,
             )
         )

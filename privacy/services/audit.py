@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from django.db.models import QuerySet
 
 from privacy.models import AuditEntry
+from privacy.redaction import redact_contact_details
 
 if TYPE_CHECKING:
     from django.http import HttpRequest
@@ -47,7 +48,7 @@ def record(
         action=action,
         resource=resource,
         object_id=str(object_id or ""),
-        what=what[:300],
+        what=redact_contact_details(what)[:300],
         ip_address=ip_address,
     )
 
@@ -73,7 +74,7 @@ def record_many(
                 action=action,
                 resource=resource,
                 object_id=str(object_id or ""),
-                what=what[:300],
+                what=redact_contact_details(what)[:300],
                 ip_address=ip_address,
             )
             for subject_id, object_id in subjects

@@ -18,7 +18,9 @@ from django.db.models import Count, Q
 
 from medications.models import CaregiverLink, DoseEscalation, Medicine, Supply
 from notifications.models import Delivery, DeliveryStatus, Notification, NotificationRecipient
+from patients.models import CaregiverInvitation
 from privacy.models import AuditEntry, ConsentRecord, ErasureRecord
+from privacy.redaction import redact_contact_details
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -97,6 +99,7 @@ def erase_person(
         removed["caregiver_links"] = CaregiverLink.objects.filter(
             Q(patient=user) | Q(caregiver=user)
         ).delete()[0]
+        removed["invitations_to_them"] = _forget_invitations_to(user)
 
         # What must outlive the person, kept without them.
         removed["consent_records_kept"] = ConsentRecord.objects.filter(user=user).update(
@@ -112,13 +115,33 @@ def erase_person(
         record = ErasureRecord.objects.create(
             method=method,
             requested_by=requested_by if requested_by and requested_by.pk != user.pk else None,
-            reason=reason.strip(),
+            # Staff type the reason: a number or address in it would outlive the person.
+            reason=redact_contact_details(reason.strip()),
             removed=removed,
         )
         # The rest (preferences, devices, tokens, sessions' user, sign-in addresses)
         # goes with the user row, by cascade.
         user.delete()
     return record
+
+
+def _forget_invitations_to(user: User) -> int:
+    """Other patients' invitations that this person accepted or that were sent to their
+    number or address (the person's own go with the user row, by cascade). Their number and
+    address are encrypted without a blind index, so the open invitations are read and
+    compared decrypted: an erasure is rare, invitations few."""
+    address = user.email.casefold()
+    number = str(user.phone) if user.phone else ""
+    theirs = [
+        pk
+        for pk, email, phone in CaregiverInvitation.objects.exclude(patient=user)
+        .filter(accepted_by__isnull=True)
+        .values_list("pk", "email", "phone")
+        .iterator(chunk_size=2000)
+        if (address and email and email.casefold() == address) or (number and str(phone) == number)
+    ]
+    invitations = CaregiverInvitation.objects.filter(Q(accepted_by=user) | Q(pk__in=theirs))
+    return invitations.delete()[1].get("patients.CaregiverInvitation", 0)
 
 
 def _forget_admin_history(user: User, supply_ids: list[int]) -> None:

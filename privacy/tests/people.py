@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from allauth.account.models import EmailAddress
 from django.utils import timezone
 
 from medguard_backend.testing.factories import PushDeviceFactory, UserFactory
@@ -15,6 +16,7 @@ from medications.models import CaregiverLink, Dose
 from medications.stock import check_low_stock
 from medications.tests.factories import DoseFactory, ScheduleFactory, SupplyFactory
 from notifications.services import NotificationService
+from patients.models import CaregiverInvitation
 from privacy.models import ConsentMethod, Purpose
 from privacy.services.consent import record_consent
 from privacy.wording import current_version
@@ -69,6 +71,23 @@ def household(patient: Any, caregiver: Any) -> Household:
     )
     PushDeviceFactory(user=patient)
     neighbour = UserFactory(username="neighbour", first_name="Pieter")
+    # Held outside the user row: allauth's sign-in address, and invitations from someone
+    # else to the patient's number (accepted) and address (still open).
+    EmailAddress.objects.create(user=patient, email=patient.email, verified=True, primary=True)
+    CaregiverInvitation.objects.create(
+        patient=neighbour,
+        phone=patient.phone,
+        token_hash="a" * 64,
+        expires_at=now + datetime.timedelta(days=7),
+        accepted_at=now,
+        accepted_by=patient,
+    )
+    CaregiverInvitation.objects.create(
+        patient=neighbour,
+        email=patient.email.upper(),
+        token_hash="b" * 64,
+        expires_at=now + datetime.timedelta(days=7),
+    )
     clinic_news = NotificationService.create_notification(
         "Clinic closed", "Friday", "system", "low"
     )

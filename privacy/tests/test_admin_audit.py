@@ -7,8 +7,10 @@ import pytest
 from django.test import Client
 
 from medguard_backend.testing.factories import UserFactory
+from medications.models import Medicine
 from medications.tests.factories import SupplyFactory
 from notifications.services import NotificationService
+from privacy.encryption.search import ENCRYPTED_SEARCH_SCAN
 from privacy.models import AuditEntry
 
 from .people import MEDICINE
@@ -112,3 +114,27 @@ def test_the_admin_searches_encrypted_titles_medicine_names_and_phone_numbers(
     assert [s.patient for s in supplies.result_list] == [patient]
     people = admin.get("/admin/accounts/user/", {"q": "082 555 0147"}).context["cl"]
     assert [u.username for u in people.result_list] == ["thandi"]
+
+
+def test_an_exact_medicine_name_is_found_in_any_row_and_the_page_says_what_partial_covers(
+    admin, patient
+) -> None:
+    """Beyond the newest rows the scan reads, the blind index still finds the whole name."""
+    SupplyFactory(patient=patient, medicine__name=MEDICINE)
+    # Newer medicines push Zyvoxolin out of the rows a partial search reads.
+    Medicine.objects.bulk_create(
+        Medicine(name=f"Other medicine {n}") for n in range(ENCRYPTED_SEARCH_SCAN)
+    )
+
+    exact = admin.get("/admin/medications/supply/", {"q": MEDICINE}).context["cl"]
+    partial = admin.get("/admin/medications/supply/", {"q": "zyvox"})
+
+    assert [s.patient for s in exact.result_list] == [patient]
+    assert list(partial.context["cl"].result_list) == []
+    assert "the whole value typed exactly is found in any record" in partial.content.decode()
+
+
+def test_the_people_page_says_a_phone_number_is_found_only_whole(admin) -> None:
+    page = admin.get("/admin/accounts/user/").content.decode()
+
+    assert "type the whole number" in page

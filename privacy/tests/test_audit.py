@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.test import Client
 from django.utils import timezone
 
 from medications.models import CaregiverLink
@@ -91,3 +92,37 @@ def test_a_patient_cannot_read_someone_elses_trail(patient, caregiver, api_clien
     response = api_client_for(patient).get(f"/api/staff/users/{caregiver.pk}/audit/")
     assert response.status_code == 403
     assert not AuditEntry.objects.exists()
+
+
+def test_a_caregivers_look_at_the_patients_page_appears_in_the_patients_audit_list(
+    link, patient, caregiver
+) -> None:
+    client = Client()
+    client.force_login(caregiver)
+
+    assert client.get(f"/me/caring/{patient.pk}/").status_code == 200
+    assert client.get(f"/me/caring/{patient.pk + 1000}/").status_code == 404
+
+    [entry] = AuditEntry.objects.filter(subject=patient)
+    assert (entry.actor, entry.actor_role, entry.action, entry.resource) == (
+        caregiver,
+        "caregiver",
+        "read",
+        "doses",
+    )
+    assert AuditEntry.objects.count() == 1  # the refused look recorded nothing
+
+
+def test_a_patient_stopping_a_medicine_or_ending_a_link_on_the_web_is_recorded(
+    link, patient
+) -> None:
+    client = Client()
+    client.force_login(patient)
+    supply_id = patient.supplies.get().pk
+
+    assert client.post(f"/me/medicines/{supply_id}/stop/").status_code == 302
+    assert client.post(f"/me/caregivers/{link.pk}/revoke/").status_code == 302
+
+    assert list(
+        AuditEntry.objects.order_by("pk").values_list("actor_role", "action", "resource")
+    ) == [("self", "change", "medications"), ("self", "change", "caregiver_links")]

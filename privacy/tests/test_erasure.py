@@ -67,6 +67,8 @@ def test_the_fixture_really_spreads_the_persons_details_across_tables(
     """The control for the erasure test: before it, the search finds them (the encrypted
     ones only once decrypted: a raw SELECT shows none of them)."""
     household(patient, caregiver)
+    # Every detail the erasure test looks for is there to be found before it.
+    assert all(tables_containing(needle) for needle in personal_details(patient))
     assert {t.split(".")[0] for t in tables_containing(MEDICINE)} >= {
         "medications_medicine",
         "medications_supply",
@@ -77,9 +79,16 @@ def test_the_fixture_really_spreads_the_persons_details_across_tables(
         "accounts_user.last_name",
         "notifications_notification.context",
     }
-    assert "accounts_user.phone" in tables_containing(str(patient.phone))
+    assert {"accounts_user.phone", "patients_caregiverinvitation.phone"} <= set(
+        tables_containing(str(patient.phone))
+    )
+    assert {"account_emailaddress.email", "patients_caregiverinvitation.email"} <= set(
+        tables_containing(patient.email)
+    )
+    # Encrypted columns hold no clear text: a raw search alone would pass vacuously.
     assert clear_columns_containing(MEDICINE) == []
     assert clear_columns_containing(str(patient.phone)) == []
+    assert "patients_caregiverinvitation.email" not in clear_columns_containing(patient.email)
 
 
 def test_erasing_myself_leaves_nothing_personal_in_any_table(
@@ -137,7 +146,10 @@ def test_staff_erase_a_person_by_command_with_a_recorded_reason(
     details = personal_details(patient)
 
     call_command(
-        "erase_person", str(patient.pk), staff="sipho", reason="Request REF-2026-114 by letter"
+        "erase_person",
+        str(patient.pk),
+        staff="sipho",
+        reason=f"Request REF-2026-114 by letter from {patient.email}",
     )
 
     assert {needle: tables_containing(needle) for needle in details} == {
@@ -147,5 +159,5 @@ def test_staff_erase_a_person_by_command_with_a_recorded_reason(
     assert (erasure.method, erasure.requested_by, erasure.reason) == (
         "staff",
         staff_member,
-        "Request REF-2026-114 by letter",
+        "Request REF-2026-114 by letter from [redacted]",
     )

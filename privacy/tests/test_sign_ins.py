@@ -7,6 +7,7 @@ import datetime
 import socket
 
 import pytest
+import time_machine
 from django.contrib.auth.forms import SetPasswordForm
 from django.contrib.auth.password_validation import validate_password
 from django.contrib.sessions.models import Session
@@ -17,6 +18,8 @@ from knox.models import AuthToken
 from rest_framework.test import APIClient
 
 from medguard_backend.testing.factories import api_token
+
+from .test_erasure import clear_columns_containing
 
 UNREAD = "/api/notifications/unread-count/"
 
@@ -103,3 +106,27 @@ def test_changing_to_a_breached_or_short_password_is_refused(patient, no_network
         "This password is too short. It must contain at least 10 characters.",
         "This password is too common.",
     ]
+
+
+def test_a_token_is_stored_only_as_its_digest(patient) -> None:
+    token = api_token(patient)
+
+    assert client_with(token).get(UNREAD).status_code == 200
+    # Every column of every table, as its raw stored text: the token is in none of them
+    # (knox keeps a SHA-512 digest, and a short prefix to find it by).
+    assert clear_columns_containing(token) == []
+
+
+def test_a_web_session_ends_after_its_age_even_with_the_browser_left_open(
+    patient, settings
+) -> None:
+    client = Client()
+    client.force_login(patient)
+    assert client.get("/my-data/").status_code == 200
+    later = timezone.now() + datetime.timedelta(seconds=settings.SESSION_COOKIE_AGE + 1)
+
+    with time_machine.travel(later):
+        response = client.get("/my-data/")
+
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/login/")
