@@ -27,10 +27,18 @@ _ACCEPTABLE_ID = re.compile(r"[A-Za-z0-9._:-]{1,100}")
 _request_id: ContextVar[str | None] = ContextVar("request_id", default=None)
 _task_id: ContextVar[str | None] = ContextVar("task_id", default=None)
 _task_name: ContextVar[str | None] = ContextVar("task_name", default=None)
+# The caller's address, for the audit entries a service writes while handling the request
+# (the services are called from pages and the API alike and take no request).
+_client_ip: ContextVar[str | None] = ContextVar("client_ip", default=None)
 
 
 def current() -> dict[str, str | None]:
     return {"request_id": _request_id.get(), "task_id": _task_id.get(), "task": _task_name.get()}
+
+
+def client_ip() -> str | None:
+    """REMOTE_ADDR of the request being handled, if any (see ``privacy.services.audit``)."""
+    return _client_ip.get()
 
 
 def new_request_id() -> str:
@@ -45,9 +53,11 @@ class RequestIdMiddleware:
         offered = request.headers.get(REQUEST_ID_HEADER, "")
         request_id = offered if _ACCEPTABLE_ID.fullmatch(offered) else new_request_id()
         token = _request_id.set(request_id)
+        ip_token = _client_ip.set(request.META.get("REMOTE_ADDR") or None)
         try:
             response = self.get_response(request)
         finally:
+            _client_ip.reset(ip_token)
             _request_id.reset(token)
         response[REQUEST_ID_HEADER] = request_id
         return response

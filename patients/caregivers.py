@@ -1,6 +1,7 @@
 """Who looks after a patient: invitations by email or by SMS to a mobile number, accepting
 one, the patient's settings per caregiver, revoking. Every change writes a
-``CaregiverLinkChange`` (who, when, what)."""
+``CaregiverLinkChange`` (who, when, with which settings) and an entry in the patient's
+audit trail (who, when, from which address), whichever page or endpoint made it."""
 
 from __future__ import annotations
 
@@ -18,6 +19,8 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from medications.models import CaregiverLink
+from privacy.models import AuditAction
+from privacy.services import audit
 
 from . import invitation_sms
 from .models import CaregiverInvitation, CaregiverLinkChange, InvitationSMS
@@ -31,6 +34,13 @@ MAX_ESCALATION_DELAY_MINUTES = 24 * 60
 # someone who asked for nothing: a few a day is plenty for a family.
 PHONE_INVITATIONS_PER_DAY = 5
 Action = CaregiverLinkChange.Action
+AUDIT_ACTION = {
+    Action.INVITED: AuditAction.CREATE,
+    Action.ACCEPTED: AuditAction.CREATE,
+    Action.CHANGED: AuditAction.CHANGE,
+    Action.REVOKED: AuditAction.DELETE,
+    Action.INVITATION_CANCELLED: AuditAction.DELETE,
+}
 
 
 class InvitationRefused(ValueError):
@@ -75,6 +85,14 @@ def _record(
         changed_by=by,
         can_see_medication_details=chosen.can_see_medication_details,
         escalation_delay_minutes=chosen.escalation_delay_minutes,
+    )
+    audit.record(
+        subject_id=patient.pk,
+        actor=by,
+        action=AUDIT_ACTION[Action(action)],
+        resource="caregiver_invitations" if link is None else "caregiver_links",
+        object_id=link.pk if link else invitation.pk if invitation else "",
+        what=f"caregiver link {action}",
     )
 
 

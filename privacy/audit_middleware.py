@@ -52,9 +52,8 @@ AUDITED_ROUTES: dict[str, Audited] = {
     "patients:remove-schedule": Audited("medications", WRITES, None, range(300, 400)),
     "patients:restock": Audited("medications", WRITES, None, range(300, 400)),
     "patients:stop": Audited("medications", WRITES, None, range(300, 400)),
-    # Ending a caregiver link (a refused one is a 404); new links and changed settings are
-    # in the patients app's own history of link changes.
-    "patients:revoke-link": Audited("caregiver_links", WRITES, None, range(300, 400)),
+    # Caregiver links and invitations are recorded by ``patients.caregivers`` itself: the
+    # subject of an acceptance is the patient, not the caregiver who calls.
 }
 
 

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from django.db.models import QuerySet
 
+from medguard_backend import request_context
 from privacy.models import AuditEntry
 from privacy.redaction import redact_contact_details
 
@@ -35,7 +36,8 @@ def record(
     what: str = "",
     ip_address: str | None = None,
 ) -> AuditEntry:
-    """Append one entry. ``what`` names fields or kinds of record, never their values."""
+    """Append one entry. ``what`` names fields or kinds of record, never their values.
+    Without ``ip_address``, the address of the request being handled (if any)."""
     role = ""
     if actor is not None:
         role = "staff" if actor.is_staff else actor.user_type
@@ -49,7 +51,7 @@ def record(
         resource=resource,
         object_id=str(object_id or ""),
         what=redact_contact_details(what)[:300],
-        ip_address=ip_address,
+        ip_address=ip_address or request_context.client_ip(),
     )
 
 
@@ -75,7 +77,7 @@ def record_many(
                 resource=resource,
                 object_id=str(object_id or ""),
                 what=redact_contact_details(what)[:300],
-                ip_address=ip_address,
+                ip_address=ip_address or request_context.client_ip(),
             )
             for subject_id, object_id in subjects
         ]

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import pytest
+import re
+
+from django.core import mail
 from django.test import Client
 from django.utils import timezone
 
@@ -125,4 +128,49 @@ def test_a_patient_stopping_a_medicine_or_ending_a_link_on_the_web_is_recorded(
 
     assert list(
         AuditEntry.objects.order_by("pk").values_list("actor_role", "action", "resource")
-    ) == [("self", "change", "medications"), ("self", "change", "caregiver_links")]
+    ) == [("self", "change", "medications"), ("self", "delete", "caregiver_links")]
+
+
+def test_every_change_to_a_caregiver_link_is_in_the_patients_trail_with_who_and_where(
+    patient, caregiver
+) -> None:
+    """Invite (page and API), cancel, accept (the caregiver acts: the entry is about the
+    patient), change the settings, revoke: each one entry in the patient's trail."""
+    as_patient, as_caregiver = Client(REMOTE_ADDR="198.51.100.7"), Client(REMOTE_ADDR="203.0.113.9")
+    as_patient.force_login(patient)
+    as_caregiver.force_login(caregiver)
+    settings = {"can_see_medication_details": "on", "escalation_delay_minutes": "45"}
+
+    first = as_patient.post("/me/caregivers/", {"email": "one@example.org", **settings})
+    assert first.status_code == 302
+    assert (
+        as_patient.post("/me/caregivers/", {"email": "two@example.org", **settings}).status_code
+        == 302
+    )
+    [cancelled, kept] = patient.caregiver_invitations.order_by("pk")
+    cancel = as_patient.post(f"/me/caregivers/invitations/{cancelled.pk}/cancel/")
+    assert cancel.status_code == 302
+    accept_path = re.search(r"http://testserver(/me/caregivers/accept/\S+/)", mail.outbox[-1].body)[
+        1
+    ]
+    assert as_caregiver.post(accept_path).status_code == 302
+    link = CaregiverLink.objects.get(patient=patient, caregiver=caregiver)
+    changed = as_patient.post(
+        f"/me/caregivers/{link.pk}/", {f"link{link.pk}-escalation_delay_minutes": "90"}
+    )
+    assert changed.status_code == 302
+    assert as_patient.post(f"/me/caregivers/{link.pk}/revoke/").status_code == 302
+
+    trail = AuditEntry.objects.filter(subject=patient).order_by("pk")
+    assert [
+        (e.actor.username, e.actor_role, e.action, e.resource, e.object_id, e.ip_address)
+        for e in trail
+    ] == [
+        ("thandi", "self", "create", "caregiver_invitations", str(cancelled.pk), "198.51.100.7"),
+        ("thandi", "self", "create", "caregiver_invitations", str(kept.pk), "198.51.100.7"),
+        ("thandi", "self", "delete", "caregiver_invitations", str(cancelled.pk), "198.51.100.7"),
+        ("lerato", "caregiver", "create", "caregiver_links", str(link.pk), "203.0.113.9"),
+        ("thandi", "self", "change", "caregiver_links", str(link.pk), "198.51.100.7"),
+        ("thandi", "self", "delete", "caregiver_links", str(link.pk), "198.51.100.7"),
+    ]
+    assert not AuditEntry.objects.filter(subject=caregiver).exists()
