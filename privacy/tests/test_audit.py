@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import pytest
 import re
 
+import pytest
 from django.core import mail
 from django.test import Client
 from django.utils import timezone
