@@ -27,9 +27,9 @@ batches of 2,000, 1,475/s at W=2 (74%) and 2,184/s at W=4 (55%) against 2,789/s 
 It raised the share only by holding fewer requests, not the rate: a task is serial database
 work (0.25-0.3 ms of CPU and ~0.5 ms of wall time per push) plus one provider wait at its
 end, and slicing the claim costs more statements per push than it overlaps. Two tasks at
-once in one process (threads, each its own connection) sent 2,453/s (25% of 10 requests
-in flight): overlapping one task's database work with another's wait is what raises the
-rate, so the window was not kept.
+once in one process (threads, each its own connection; 20:45-20:58 UTC, load 1.5-2) sent
+2,453-3,000 pushes/s (25-30% of 10 requests in flight): overlapping one task's database
+work with another's wait is what raises the rate, so the window was not kept.
 
 Expo documents a limit of 600 notifications a second per project (more are refused until
 the rate falls); the stand-in does not enforce it, so the push figure is what one worker
