@@ -35,6 +35,7 @@ from notifications.models import AttemptOutcome, Delivery, DeliveryAttempt, Deli
 from notifications.models.delivery import DeliveryQuerySet
 from notifications.policy.addresses import sms_reachable
 from notifications.policy.decision_cache import UserContact
+from notifications.receipts.outcomes import record_push_results
 
 logger = logging.getLogger(__name__)
 
@@ -106,6 +107,9 @@ class Accepted(NamedTuple):
 
     attempt_ids: tuple[int, ...]
     provider_message_id: str
+    # Expo's tickets for it, (delivery id, device id, ticket id): stored with the outcome,
+    # by a failing task's release too, so that its receipts are still asked for.
+    push_tickets: tuple[tuple[int, int, str], ...] = ()
 
 
 class Unanswered(NamedTuple):
@@ -213,6 +217,9 @@ def record_accepted(accepted: Mapping[int, Accepted], now: datetime) -> None:
             finished_at=now,
             provider_message_id=found.provider_message_id,
         )
+    tickets = [ticket for found in accepted.values() for ticket in found.push_tickets]
+    if tickets:
+        record_push_results(tickets, ())
 
 
 # A dropped connection usually comes back within a second or two (a failover, a restart).

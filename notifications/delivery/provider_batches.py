@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, TypeVar
 
 from celery.exceptions import SoftTimeLimitExceeded
+from django.db import transaction
 from django.utils import timezone
 
 from notifications.channels import (
@@ -100,12 +101,15 @@ def send_batch(
     for delivery, attempt_id, result in zip(deliveries, attempt_ids, results, strict=True):
         dead_devices.extend(result.dead_device_ids)
         if isinstance(result, SendReceipt):
-            flight.accepted[delivery.pk] = Accepted((attempt_id,), result.provider_message_id)
+            its_tickets = tuple((delivery.pk, device, t) for device, t in result.push_tickets)
+            flight.accepted[delivery.pk] = Accepted(
+                (attempt_id,), result.provider_message_id, its_tickets
+            )
             sent.append(delivery.pk)
             batch.append(
                 outcomes.sent(delivery.pk, attempt_id, result.provider, result.provider_message_id)
             )
-            tickets.extend((delivery.pk, device, ticket) for device, ticket in result.push_tickets)
+            tickets.extend(its_tickets)
         elif isinstance(result, OutcomeUnknown):
             unanswered = Unanswered((attempt_id,), result.provider, result.reason)
             flight.unanswered[delivery.pk] = unanswered
@@ -128,9 +132,13 @@ def send_batch(
             now=now,
         )
     fault_point("after_send")
-    # Sent, failed and unknown alike in one transaction of two statements: from the
-    # providers' answers to this commit is the batch's duplicate window.
-    outcomes.record(flight.token, batch, now)
+    # Sent, failed and unknown alike in one transaction of two statements, with Expo's
+    # tickets and the gone devices: from the providers' answers to this commit is the
+    # batch's duplicate window, and no crash can leave a sent push without its ticket
+    # (nothing would ever ask Expo for its receipt).
+    with transaction.atomic():
+        outcomes.record(flight.token, batch, now)
+        record_push_results(tickets, dead_devices)
     for delivery_id in sent:
         del flight.accepted[delivery_id]
     for delivery in deliveries:
@@ -139,6 +147,5 @@ def send_batch(
         fault_point("after_commit")
         summary.sent += len(sent)
         summary.by_channel[channel] += len(sent)
-    record_push_results(tickets, dead_devices)
     if interrupted and isinstance(interrupted[0], SoftTimeLimitExceeded):
         raise interrupted[0]

@@ -117,7 +117,9 @@ def write(token: uuid.UUID, transitions: Sequence[Transition], now: datetime) ->
         "token": Delivery._meta.get_field("claim_token").get_db_prep_value(token, connection),
     }
     quote = connection.ops.quote_name
-    with transaction.atomic(), connection.cursor() as cursor:
+    # No savepoint of its own inside a caller's transaction (a batch's outcomes commit with
+    # its push tickets, ``provider_batches``): one statement fewer each way.
+    with transaction.atomic(savepoint=False), connection.cursor() as cursor:
         cursor.execute(
             f"""UPDATE {quote(DeliveryAttempt._meta.db_table)} AS a SET
                 outcome = t.outcome,

@@ -13,10 +13,10 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from medguard_backend.testing.factories import UserFactory
+from medguard_backend.testing.factories import PushDeviceFactory, UserFactory
 from notifications.delivery import claims, dispatch, outbox
 from notifications.delivery.claims import Accepted
-from notifications.models import AttemptOutcome, Delivery, DeliveryAttempt
+from notifications.models import AttemptOutcome, Delivery, DeliveryAttempt, PushTicket
 from notifications.services import NotificationService
 
 
@@ -91,6 +91,29 @@ def test_a_released_claim_is_due_again_at_once_with_its_attempt_given_back() -> 
         assert timedelta(seconds=4) < delivery.not_before - timezone.now() <= timedelta(seconds=5)
         assert delivery.enqueued_at is None
     assert DeliveryAttempt.objects.get().outcome == AttemptOutcome.SENT
+
+
+@pytest.mark.django_db
+def test_a_released_push_that_expo_took_keeps_its_tickets_for_the_receipts_check() -> None:
+    user = UserFactory()
+    device = PushDeviceFactory(user=user)
+    [delivery_id] = send([user], ["push"])
+    token = uuid.uuid4()
+    claims.claim(token, Delivery.objects.filter(pk=delivery_id), timezone.now())
+    attempt_id = DeliveryAttempt.objects.create(delivery_id=delivery_id, number=1).pk
+
+    # Expo answered with a ticket; the task then failed before committing the outcome.
+    claims.release(
+        token,
+        {delivery_id: Accepted((attempt_id,), "t-1", ((delivery_id, device.pk, "t-1"),))},
+        reason="task failed: X",
+        retry_in=5,
+    )
+
+    assert Delivery.objects.get().status == "sent"
+    assert list(PushTicket.objects.values_list("delivery_id", "device_id", "ticket_id")) == [
+        (delivery_id, device.pk, "t-1")
+    ]
 
 
 @pytest.mark.django_db

@@ -10,9 +10,9 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from medguard_backend.testing.factories import PreferencesFactory, UserFactory
+from medguard_backend.testing.factories import PreferencesFactory, PushDeviceFactory, UserFactory
 from notifications.delivery import outbox
-from notifications.models import Delivery
+from notifications.models import Delivery, PushTicket
 from notifications.services import NotificationService
 
 pytestmark = pytest.mark.worker
@@ -89,3 +89,31 @@ def test_a_worker_killed_after_the_gateways_2xx_resends_under_the_same_key(
     first, second = provider_server.requests_to("/v1/message")
     keys = {r.json()["messages"][0]["clientMessageId"] for r in (first, second)}
     assert keys == {f"delivery-{Delivery.objects.get(channel='sms').pk}"}
+
+
+def test_a_worker_killed_right_after_the_push_outcome_commit_keeps_its_expo_ticket(
+    start_worker, provider_server
+):
+    # The outcome and Expo's ticket commit together: a worker killed just after that commit
+    # leaves the push sent AND its ticket stored (so its receipt is still asked for), and
+    # nothing is sent again. With the ticket in a commit of its own, it was lost here.
+    user = UserFactory()
+    PreferencesFactory(user=user, quiet_hours_enabled=False)
+    device = PushDeviceFactory(user=user)
+    worker = start_worker(
+        MEDGUARD_FAULT_POINT="after_commit:1",
+        EXPO_API_URL=provider_server.url,
+        NOTIFICATION_PUSH_TRANSPORT="notifications.channels.push.ProviderPushTransport",
+    )
+    NotificationService.send_medication_reminder(
+        user=user, medication_name="Aspirin", dosage="100mg", channels=["push"]
+    )
+    wait_until(lambda: worker.process.poll() is not None, what="the worker killed")
+
+    delivery = Delivery.objects.get(channel="push")
+    assert delivery.status == "sent"
+    [ticket] = PushTicket.objects.filter(delivery=delivery)
+    assert ticket.device_id == device.pk
+    assert ticket.ticket_id == delivery.provider_message_id
+    assert outbox.sweep().reclaimed == 0
+    assert len(provider_server.requests_to("/--/api/v2/push/send")) == 1
