@@ -7,7 +7,9 @@ its own node name, against one PostgreSQL and one broker.
 
 Every patient takes one dose at the same local minute T (the next whole minute, Africa/
 Johannesburg), with in-app and push on and email off; push goes over HTTP to a loopback
-stand-in (bench/push_sink.py). At T the bench publishes what beat publishes every minute,
+stand-in for Expo's API (bench/push_sink.py, its own process) through the production
+transport (``ProviderPushTransport``: up to 100 messages a request). At T the bench
+publishes what beat publishes every minute,
 `medications.tasks.dispatch_due_reminders`, which writes the doses, reminders and
 deliveries in batches (the same remind_batch path as the 08:00 slot task) and publishes the
 sends; the workers do all of it. The slot task itself reads the wall clock (doses due at
@@ -134,21 +136,24 @@ def process_tree(root: int) -> list[int]:
 
 
 def cpu_of(pids: list[int]) -> dict[int, float]:
-    """CPU seconds (user + system) each process has used so far."""
+    """CPU seconds (user + system) each process has used so far, with that of its children
+    that have exited (PostgreSQL backends of connections closed during the run: the batch
+    writers' threads open and close their own)."""
     used = {}
     for pid in pids:
         try:
             fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
         except OSError:
             continue
-        used[pid] = (int(fields[11]) + int(fields[12])) / CLK_TCK  # utime, stime
+        # utime, stime, cutime, cstime
+        used[pid] = sum(int(v) for v in fields[11:15]) / CLK_TCK
     return used
 
 
 def cpu_used_since(before: dict[int, float], after: dict[int, float]) -> float:
-    """CPU used between two snapshots; a process born in between counts from zero (the
-    database backends of the workers' connections start during the run)."""
-    return sum(cpu - before.get(pid, 0.0) for pid, cpu in after.items())
+    """CPU used between two snapshots of the same processes: a process born in between
+    counts from zero; one that exited meanwhile is in its parent's children's time."""
+    return sum(after.values()) - sum(before.values())
 
 
 def pids_matching(name: str, in_command: str = "") -> list[int]:
@@ -371,19 +376,19 @@ def main() -> None:
     reset_tables()
     create_patients(args.patients)
 
-    port = 18000 + os.getpid() % 1000
     sink = subprocess.Popen(
-        [sys.executable, str(ROOT / "bench" / "push_sink.py"), "--port", str(port)],
-        stdout=subprocess.PIPE,
+        [sys.executable, str(ROOT / "bench" / "push_sink.py")], stdout=subprocess.PIPE
     )
     assert sink.stdout is not None
-    assert sink.stdout.readline().strip() == b"ready"
+    ready, port = sink.stdout.readline().split()
+    assert ready == b"ready"
     environ = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "medguard_backend.settings.test",
         "DATABASE_URL": os.environ["DATABASE_URL"],
-        "NOTIFICATION_PUSH_TRANSPORT": "bench.loopback_push.LoopbackPushTransport",
-        "BENCH_PUSH_PORT": str(port),
+        # The production path: Expo's API (chunks of 100, in flight together).
+        "NOTIFICATION_PUSH_TRANSPORT": "notifications.channels.push.ProviderPushTransport",
+        "EXPO_API_URL": f"http://127.0.0.1:{port.decode()}",
         "PROMETHEUS_MULTIPROC_DIR": str(METRICS_DIR),
         "PYTHONUNBUFFERED": "1",
     }

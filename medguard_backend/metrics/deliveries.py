@@ -2,15 +2,25 @@
 
 Read back from the database the batch wrote rather than counted inside the pipeline, so
 the pipeline carries no metrics code: two queries per batch (its deliveries, its attempts),
-whatever its size. Only rows this run touched are counted — those it claimed (``claimed_at``
-from its start on) and attempts it started — so a redelivered message counts nothing twice.
+whatever its size, and none for a batch that claimed nothing. Only rows this run touched
+are counted — those it claimed (``claimed_at`` from its start on) and attempts it started —
+so a redelivered message counts nothing twice.
+
+Counted per batch, not per delivery: the rows are tallied first and each counter moves
+once per label set (one multiprocess file write for the batch's 250 sent pushes, not 250).
+Histograms take one observation per value — prometheus-client has no public way to add
+many at once; an observation costs ~3.6 µs in multiprocess mode (measured here, 100,000
+``observe`` calls), 0.7 CPU-s for the 200,000 deliveries of ``bench/scale.py``.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections import Counter, defaultdict
+from collections.abc import Mapping, Sequence
 from datetime import datetime
+from functools import lru_cache
+from typing import Any
 
 from notifications.models import AttemptOutcome, Delivery, DeliveryAttempt, DeliveryStatus
 
@@ -28,9 +38,21 @@ def failure_reason(error: str) -> str:
     return reason[:60] or "unknown"
 
 
-def observe_batch(delivery_ids: Sequence[int], started: datetime) -> None:
+@lru_cache(maxsize=256)
+def _dose_time(iso: str) -> datetime:
+    # A slot's reminders share a handful of due times: parsed once, not once a delivery.
+    return datetime.fromisoformat(iso)
+
+
+def observe_batch(
+    delivery_ids: Sequence[int], started: datetime, summary: Mapping[str, Any] | None = None
+) -> None:
     """Count the deliveries among ``delivery_ids`` that reached a final status since
-    ``started``, the attempts started since, and the lateness of reminders sent."""
+    ``started``, the attempts started since, and the lateness of reminders sent.
+    ``summary``: what the task returned (``DispatchSummary.as_dict``), when it did; a batch
+    that claimed nothing is not read back at all."""
+    if summary is not None and not summary.get("claimed"):
+        return
     finished = Delivery.objects.filter(
         id__in=list(delivery_ids), claimed_at__gte=started, status__in=FINAL_STATUSES
     ).values_list(
@@ -42,21 +64,40 @@ def observe_batch(delivery_ids: Sequence[int], started: datetime) -> None:
         # delivery, against the milliseconds of sending it).
         "recipient__notification__context",
     )
+    deliveries: Counter[tuple[str, str]] = Counter()
+    lateness: dict[str, list[float]] = defaultdict(list)
     for channel, status, sent_at, event, context in finished:
-        DELIVERIES.labels(channel, status).inc()
+        deliveries[(channel, status)] += 1
         dose_time = context.get("dose_time") if isinstance(context, dict) else None
         if status == DeliveryStatus.SENT and event == REMINDER_EVENT and dose_time and sent_at:
-            due = datetime.fromisoformat(dose_time)
-            REMINDER_LATENESS.labels(channel).observe(max(0.0, (sent_at - due).total_seconds()))
+            late = (sent_at - _dose_time(dose_time)).total_seconds()
+            lateness[channel].append(max(0.0, late))
+    for (channel, status), count in deliveries.items():
+        DELIVERIES.labels(channel, status).inc(count)
+    for channel, values in lateness.items():
+        histogram = REMINDER_LATENESS.labels(channel)
+        for late in values:
+            histogram.observe(late)
 
     attempts = DeliveryAttempt.objects.filter(
         delivery_id__in=list(delivery_ids), started_at__gte=started, finished_at__isnull=False
     ).values_list("delivery__channel", "outcome", "error", "started_at", "finished_at")
+    outcomes: Counter[tuple[str, str]] = Counter()
+    failures: Counter[tuple[str, str, str]] = Counter()
+    latencies: dict[str, list[float]] = defaultdict(list)
     for channel, outcome, error, attempt_started, attempt_finished in attempts:
-        ATTEMPTS.labels(channel, outcome).inc()
+        outcomes[(channel, outcome)] += 1
         if attempt_finished is not None:  # excluded above; the ORM's type does not know
             latency = (attempt_finished - attempt_started).total_seconds()
-            PROVIDER_LATENCY.labels(channel).observe(max(0.0, latency))
+            latencies[channel].append(max(0.0, latency))
         if outcome != AttemptOutcome.SENT:
             permanent = "true" if outcome == AttemptOutcome.PERMANENT_FAILURE else "false"
-            FAILURES.labels(channel, failure_reason(error), permanent).inc()
+            failures[(channel, failure_reason(error), permanent)] += 1
+    for (channel, outcome), count in outcomes.items():
+        ATTEMPTS.labels(channel, outcome).inc(count)
+    for labels, count in failures.items():
+        FAILURES.labels(*labels).inc(count)
+    for channel, values in latencies.items():
+        histogram = PROVIDER_LATENCY.labels(channel)
+        for latency in values:
+            histogram.observe(latency)
