@@ -5,13 +5,23 @@ answer after 100 ms (issue 12).
 
 The stand-ins (Clickatell, Expo) run in a process of their own, so the worker's figures
 are the worker's. The worker runs ``send_deliveries`` (what the Celery task runs) over
-batches of NOTIFICATION_BATCH_SIZE claimed deliveries, in this process.
+batches of NOTIFICATION_BATCH_SIZE claimed deliveries, one after the other, in this
+process.
 
 The physical limit of a 100 ms provider is (requests in flight x messages per request) /
-0.1 s: SMS one message per request, PROVIDER_MAX_IN_FLIGHT at once; Expo 100 per request,
-as many requests at once as a batch has chunks. Memory: peak RSS of a fresh process per
-size, which stays flat when it does not grow with the number of messages. CPU: the worker
-process's own CPU time per message sent, the figure a busy machine does not change.
+0.1 s, both as the stand-in saw them: the most requests it held unanswered at once during
+the run, and the messages it received divided by the requests. SMS go to Clickatell in
+requests of up to 100 messages (its ``messages`` array), Expo pushes in chunks of 100; a
+batch of 500 is 5 requests, all in flight together.
+
+Expo documents a limit of 600 notifications a second per project (more are refused until
+the rate falls); the stand-in does not enforce it, so the push figure is what one worker
+can send, not what one Expo project may. Memory: peak RSS of a fresh process per size,
+flat when it does not grow with the number of messages. CPU: the worker process's own
+CPU time per message sent, the figure a busy machine does not change.
+
+The database is DATABASE_URL's with ``_channels`` (or MEDGUARD_TEST_DB_SUFFIX) appended,
+so this benchmark never shares one with another running on the machine.
 """
 
 from __future__ import annotations
@@ -24,8 +34,9 @@ import subprocess
 import sys
 import time
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
-from common import ROOT, ensure_database, peak_rss_mb, reset_tables, setup_django
+from common import BENCH_DB, ROOT, ensure_database, peak_rss_mb, reset_tables, setup_django
 
 LATENCY = 0.1
 
@@ -39,7 +50,18 @@ def serve_providers(connection: Any) -> None:
     server.delay = LATENCY
     server.start()
     connection.send(server.url)
-    connection.recv()  # until told to stop
+    while (command := connection.recv()) != "stop":
+        if command == "reset":  # after the warm-up
+            server.clear()
+            server.peak_in_flight = 0
+        else:
+            connection.send(
+                {
+                    "peak_in_flight": server.peak_in_flight,
+                    "sms_requests": len(server.requests_to("/v1/message")),
+                    "push_requests": len(server.requests_to("/--/api/v2/push/send")),
+                }
+            )
     server.stop()
 
 
@@ -83,7 +105,7 @@ def create_recipients(count: int, channel: str) -> list[int]:
     )
 
 
-def measure(channel: str, count: int) -> dict[str, Any]:
+def measure(channel: str, count: int, providers: Any) -> dict[str, Any]:
     from django.conf import settings
 
     from notifications.delivery.dispatch import send_deliveries
@@ -93,16 +115,18 @@ def measure(channel: str, count: int) -> dict[str, Any]:
     batch = settings.NOTIFICATION_BATCH_SIZE
     send_deliveries(ids[:1])  # warm up: the pooled client and its threads
     ids = ids[1:]
+    providers.send("reset")
     started, cpu_started = time.perf_counter(), time.process_time()
     for start in range(0, len(ids), batch):
         send_deliveries(ids[start : start + batch])
     elapsed = time.perf_counter() - started
     cpu = time.process_time() - cpu_started
     sent = Delivery.objects.filter(id__in=ids, status="sent").count()
-    if channel == "sms":
-        in_flight, per_request = settings.PROVIDER_MAX_IN_FLIGHT, 1
-    else:
-        in_flight, per_request = min(batch // 100, settings.PROVIDER_MAX_IN_FLIGHT), 100
+    providers.send("stats")
+    seen = providers.recv()
+    in_flight = seen["peak_in_flight"]
+    requests = seen["sms_requests" if channel == "sms" else "push_requests"]
+    per_request = len(ids) / max(requests, 1)
     limit = in_flight * per_request / LATENCY
     return {
         "channel": channel,
@@ -113,6 +137,8 @@ def measure(channel: str, count: int) -> dict[str, Any]:
         "physical_limit_per_second": limit,
         "share_of_limit": round(sent / elapsed / limit, 3),
         "in_flight": in_flight,
+        "requests": requests,
+        "messages_per_request": round(per_request, 1),
         "batch": batch,
         "peak_rss_mb": round(peak_rss_mb(), 1),
         # The worker's own CPU per message: unlike the rate, it does not depend on how busy
@@ -121,7 +147,18 @@ def measure(channel: str, count: int) -> dict[str, Any]:
     }
 
 
+def own_database() -> None:
+    """Point DATABASE_URL at a database of this benchmark's own."""
+    url = os.environ.get("DATABASE_URL", f"postgres://postgres@127.0.0.1:5432/{BENCH_DB}")
+    parts = urlsplit(url)
+    name = parts.path.lstrip("/")
+    suffix = os.environ.get("MEDGUARD_TEST_DB_SUFFIX") or "_channels"
+    if not name.endswith(suffix):
+        os.environ["DATABASE_URL"] = urlunsplit(parts._replace(path=f"/{name}{suffix}"))
+
+
 def one_size(channel: str, count: int) -> None:
+    own_database()
     ensure_database()
     parent, child = multiprocessing.Pipe()
     providers = multiprocessing.Process(target=serve_providers, args=(child,), daemon=True)
@@ -140,7 +177,7 @@ def one_size(channel: str, count: int) -> None:
     setup_django()
     reset_tables()
     try:
-        result = measure(channel, count)
+        result = measure(channel, count, parent)
     finally:
         parent.send("stop")
         providers.join(10)
@@ -166,7 +203,8 @@ def main() -> None:
         print(
             f"{channel}: {result['per_second']:.0f}/s for {result['sent']} messages "
             f"({result['share_of_limit']:.0%} of the {result['physical_limit_per_second']:.0f}/s"
-            f" limit of {result['in_flight']} requests in flight at 100 ms), "
+            f" limit of {result['in_flight']} requests in flight x"
+            f" {result['messages_per_request']:.0f} messages at 100 ms), "
             f"peak RSS {result['peak_rss_mb']} MB, {result['cpu_ms_per_message']} ms CPU a message"
         )
         print(json.dumps(result))

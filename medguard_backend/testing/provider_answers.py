@@ -9,7 +9,7 @@ from __future__ import annotations
 import itertools
 from typing import Any
 
-from .providers import Answer, ProviderServer, ReceivedRequest
+from .providers import Answer, ProviderServer, ReceivedRequest, Responder
 
 _ids = itertools.count(1)
 
@@ -52,6 +52,30 @@ def clickatell_message_error(code: int, description: str, to: str = "27000000000
     )
 
 
+def clickatell_refusing(errors: dict[str, tuple[int, str]]) -> Responder:
+    """Clickatell taking a request of several messages and answering each on its own, as
+    documented: those to a number in ``errors`` (without its "+") refused with that
+    (code, description), the others accepted."""
+
+    def answer(request: ReceivedRequest) -> Answer:
+        answered = []
+        for item in request.json()["messages"]:
+            if item["to"] in errors:
+                code, description = errors[item["to"]]
+                error = {"code": code, "description": description, "documentation": ""}
+                answered.append(
+                    {"apiMessageId": None, "accepted": False, "to": item["to"], "error": error}
+                )
+            else:
+                answered.append(
+                    {"apiMessageId": _next_id("ct"), "accepted": True, "to": item["to"]}
+                    | {"error": None}
+                )
+        return Answer(202, {"messages": answered, "error": None})
+
+    return answer
+
+
 def clickatell_request_error(status: int, code: int, description: str) -> Answer:
     return Answer(
         status,
@@ -85,6 +109,20 @@ def bulksms_accepts(request: ReceivedRequest) -> Answer:
             for item in items
         ],
     )
+
+
+def bulksms_failing(numbers: set[str]) -> Responder:
+    """BulkSMS taking an array of messages and answering each: those to ``numbers`` with
+    the status ``FAILED`` (as for a number its routing rejects), the others accepted."""
+
+    def answer(request: ReceivedRequest) -> Answer:
+        taken = bulksms_accepts(request)
+        for item in taken.body:
+            if item["to"] in numbers:
+                item["status"] = {"id": "FAILED.REJECTED", "type": "FAILED", "subtype": None}
+        return taken
+
+    return answer
 
 
 def bulksms_problem(status: int, title: str, detail: str, kind: str = "invalid-request") -> Answer:

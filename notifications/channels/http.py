@@ -1,7 +1,9 @@
 """The one HTTP base every provider transport stands on.
 
 A provider class only says how to build its request (``build_request``) and what its
-answer means (``read_answer``); this module owns the rest, once: one pooled httpx client
+answer means (``read_answer``) — or, for one that documents several distinct messages per
+request (``MultiMessageProvider``), the request for a group and each message's outcome in
+the answer; this module owns the rest, once: one pooled httpx client
 per worker process (keep-alive, HTTP/2 where the provider speaks it), connect and read
 timeouts, many requests in flight for a batch, and the line between the four outcomes:
 
@@ -20,7 +22,7 @@ import functools
 import json
 import os
 import threading
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from typing import Any, ClassVar, TypeVar
@@ -85,6 +87,13 @@ class HttpService:
             )
         return TransportError(f"{self.name} answered HTTP {code}{suffix}", permanent=False)
 
+    def unreadable(self, answered: int, sent: int) -> OutcomeUnknown:
+        """A request taken (2xx) whose answer cannot be matched to its messages: each may
+        have gone out, so none is resent blindly."""
+        return OutcomeUnknown(
+            f"{self.name} answered {answered} results for {sent} messages", provider=self.name
+        )
+
 
 class HttpProvider(HttpService, abc.ABC):
     """A provider that takes one message per request (the SMS gateways): a subclass only
@@ -97,6 +106,44 @@ class HttpProvider(HttpService, abc.ABC):
     @abc.abstractmethod
     def read_answer(self, message: OutgoingMessage, answer: ProviderAnswer) -> SendReceipt:
         """The receipt for an answer that took the message; raise otherwise."""
+
+    # How many distinct messages (each its own recipient and text) one request may carry:
+    # 1 unless the provider documents a request of several, each answered on its own.
+    max_per_request: ClassVar[int] = 1
+
+
+class MultiMessageProvider(HttpProvider):
+    """A provider whose documented send request carries several distinct messages, each
+    with its own recipient and text, and whose answer says per message whether it was
+    taken and under which id (Clickatell's ``messages``, BulkSMS's array).
+
+    A subclass builds the request for a group and reads one outcome per message from the
+    answer; it raises ``TransportError`` for an answer about the whole request (429, 5xx,
+    our credentials). One message is a group of one.
+    """
+
+    # Bounded so that a request stays small (about 25 kB) and a lost answer leaves at
+    # most this many messages unknown.
+    max_per_request = 100
+
+    @abc.abstractmethod
+    def build_group_request(self, messages: Sequence[OutgoingMessage]) -> ProviderRequest:
+        """The request that sends ``messages``."""
+
+    @abc.abstractmethod
+    def read_group_answer(
+        self, messages: Sequence[OutgoingMessage], answer: ProviderAnswer
+    ) -> list[SendOutcome]:
+        """One outcome per message of ``messages``, in order; raise for the whole request."""
+
+    def build_request(self, message: OutgoingMessage) -> ProviderRequest:
+        return self.build_group_request([message])
+
+    def read_answer(self, message: OutgoingMessage, answer: ProviderAnswer) -> SendReceipt:
+        [outcome] = self.read_group_answer([message], answer)
+        if isinstance(outcome, TransportError):
+            raise outcome
+        return outcome
 
 
 # --- The pooled client: one per worker process ---------------------------------------------
@@ -197,6 +244,38 @@ def send_with(provider: HttpProvider, message: OutgoingMessage) -> SendReceipt:
     answer = exchange(provider, provider.build_request(message))
     receipt = provider.read_answer(message, answer)
     return receipt if receipt.provider else replace(receipt, provider=provider.name)
+
+
+def send_group_with(
+    provider: HttpProvider, messages: Sequence[OutgoingMessage]
+) -> list[SendOutcome]:
+    """Send ``messages`` to ``provider``: in one request where it takes several (up to its
+    ``max_per_request``), else one request each, in flight together. One outcome per
+    message; ``TransportError`` (or ``OutcomeUnknown``) raised for a whole request that
+    failed, none of its messages being answered."""
+    if isinstance(provider, MultiMessageProvider):
+        answer = exchange(provider, provider.build_group_request(messages))
+        return [
+            replace(o, provider=provider.name)
+            if isinstance(o, SendReceipt) and not o.provider
+            else o
+            for o in provider.read_group_answer(messages, answer)
+        ]
+    if len(messages) == 1:
+        return [send_with(provider, messages[0])]
+
+    def one(message: OutgoingMessage) -> SendOutcome:
+        try:
+            return send_with(provider, message)
+        except TransportError as error:  # OutcomeUnknown too: that message alone
+            return error
+
+    # A group failing over to a gateway of one message per request (Twilio after
+    # Clickatell): threads of their own, since this runs in one of the shared send threads
+    # (a nested wait on those could starve); the pooled client still bounds the requests.
+    threads = min(len(messages), settings.PROVIDER_MAX_IN_FLIGHT)
+    with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="provider-single") as pool:
+        return list(pool.map(one, messages))
 
 
 def run_parallel(calls: Iterable[Callable[[], T]]) -> list[T]:

@@ -37,12 +37,13 @@ from notifications.delivery import claims, outcomes, provider_batches
 from notifications.delivery.claims import Accepted, Claimed, Unanswered
 from notifications.delivery.faults import fault_point
 from notifications.delivery.outcomes import DispatchSummary
+from notifications.delivery.outgoing import Outgoing, Sendable, read_outgoing
 from notifications.inbox.states import unread_count_cache_key
 from notifications.models import Channel, Delivery, PushDevice, UserNotificationPreferences
 from notifications.policy.decision_cache import DecisionCache
 from notifications.policy.decisions import Action, SkipReason, may_name_medication
 from notifications.policy.preferences import preferences_for
-from notifications.rendering.messages import TemplateOverrides, render_message
+from notifications.rendering.messages import BatchRenderings, TemplateOverrides
 
 __all__ = ["ClaimReleased", "DispatchSummary", "send_deliveries"]
 
@@ -206,37 +207,31 @@ def _send_claimed(
     if not to_send:
         return
 
-    deliveries = {
-        d.pk: d
-        for d in Delivery.objects.filter(
-            id__in=[c.id for items in to_send.values() for c in items]
-        ).select_related("recipient__notification", "recipient__user")
-    }
-    overrides = TemplateOverrides.load(
-        {d.recipient.notification.event for d in deliveries.values()}
+    deliveries = read_outgoing([c.id for items in to_send.values() for c in items], to_send)
+    renderings = BatchRenderings(
+        TemplateOverrides.load({d.notification.event for d in deliveries.values()})
     )
+
+    def message_for(delivery: Outgoing) -> OutgoingMessage:
+        return _message(delivery, preferences[delivery.user.pk], targets, renderings)
+
     for channel, items in to_send.items():
         if channel == Channel.SMS:
             items = provider_batches.hold_over_budget(flight.token, items, summary)
         with get_transport(channel) as transport:
             if channel in provider_batches.BATCHED_CHANNELS:
                 provider_batches.send_batch(
-                    transport,
-                    [deliveries[item.id] for item in items],
-                    lambda d: _message(d, preferences[d.recipient.user_id], targets, overrides),
-                    summary,
-                    flight,
+                    transport, [deliveries[item.id] for item in items], message_for, summary, flight
                 )
                 continue
             for item in items:
                 delivery = deliveries[item.id]
-                message = _message(delivery, preferences[item.user.id], targets, overrides)
-                send_one(transport, [delivery], message, summary, flight)
+                send_one(transport, [delivery], message_for(delivery), summary, flight)
 
 
 def send_one(
     transport: Transport,
-    deliveries: Sequence[Delivery],
+    deliveries: Sequence[Sendable],
     message: OutgoingMessage,
     summary: DispatchSummary,
     flight: InFlight,
@@ -305,26 +300,26 @@ def _push_targets(user_ids: Iterable[int]) -> dict[int, tuple[PushTarget, ...]]:
     if not ids:
         return {}
     targets: dict[int, list[PushTarget]] = defaultdict(list)
-    for device in PushDevice.objects.filter(user_id__in=ids, active=True).order_by("id"):
-        targets[device.user_id].append(
-            PushTarget(device.pk, device.kind, device.token, dict(device.keys or {}))
-        )
+    devices = PushDevice.objects.filter(user_id__in=ids, active=True).order_by("id")
+    for pk, user_id, kind, token, keys in devices.values_list(
+        "id", "user_id", "kind", "token", "keys"
+    ):
+        targets[user_id].append(PushTarget(pk, kind, token, dict(keys or {})))
     return {user_id: tuple(found) for user_id, found in targets.items()}
 
 
 def _message(
-    delivery: Delivery,
+    delivery: Outgoing,
     prefs: UserNotificationPreferences,
     targets: dict[int, tuple[PushTarget, ...]],
-    overrides: TemplateOverrides,
+    renderings: BatchRenderings,
 ) -> OutgoingMessage:
-    user = delivery.recipient.user
-    rendered = render_message(
-        delivery.recipient.notification,
+    user = delivery.user
+    rendered = renderings.render(
+        delivery.notification,
         user,
         channel=delivery.channel,
         show_medication_name=may_name_medication(delivery.channel, prefs),
-        overrides=overrides,
     )
     message = OutgoingMessage(
         delivery_id=delivery.pk,
@@ -342,7 +337,7 @@ def _message(
             html=rendered.html,
         )
     if delivery.channel == Channel.SMS:
-        return replace(message, to=str(user.phone), text=rendered.sms)
+        return replace(message, to=delivery.phone, text=rendered.sms)
     return replace(
         message,
         subject=rendered.push_title,

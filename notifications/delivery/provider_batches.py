@@ -17,7 +17,7 @@ import logging
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.utils import timezone
@@ -32,6 +32,7 @@ from notifications.channels.sms.budget import BUDGET_REASON, over_budget
 from notifications.delivery import outcomes
 from notifications.delivery.claims import Accepted, Claimed, Unanswered
 from notifications.delivery.faults import fault_point
+from notifications.delivery.outgoing import Sendable
 from notifications.delivery.transitions import Transition
 from notifications.models import Delivery, DeliveryStatus
 from notifications.receipts.outcomes import record_push_results
@@ -41,6 +42,8 @@ if TYPE_CHECKING:
     from notifications.delivery.outcomes import DispatchSummary
 
 logger = logging.getLogger(__name__)
+
+S = TypeVar("S", bound=Sendable)
 
 BATCHED_CHANNELS = frozenset({"sms", "push"})
 
@@ -61,8 +64,8 @@ def hold_over_budget(
 
 def send_batch(
     transport: Transport,
-    deliveries: Sequence[Delivery],
-    message_for: Callable[[Delivery], OutgoingMessage],
+    deliveries: Sequence[S],
+    message_for: Callable[[S], OutgoingMessage],
     summary: DispatchSummary,
     flight: InFlight,
 ) -> None:
@@ -93,7 +96,7 @@ def send_batch(
     sent: list[int] = []
     tickets: list[tuple[int, int, str]] = []
     dead_devices: list[int] = []
-    failures: dict[tuple[str, bool], list[tuple[Delivery, int]]] = defaultdict(list)
+    failures: dict[tuple[str, bool], list[tuple[S, int]]] = defaultdict(list)
     for delivery, attempt_id, result in zip(deliveries, attempt_ids, results, strict=True):
         dead_devices.extend(result.dead_device_ids)
         if isinstance(result, SendReceipt):

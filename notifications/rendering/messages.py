@@ -41,6 +41,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 __all__ = [
+    "BatchRenderings",
     "RenderedMessage",
     "TemplateOverrides",
     "english_copy",
@@ -277,6 +278,99 @@ def render_message(
                     event, language, part, context, overrides
                 )
     return RenderedMessage(**fields)
+
+
+# Whether a template may show the reader's name: ``recipient_name`` is the only context
+# entry that differs between readers sharing a language and time zone. A template that
+# extends another, includes one by a variable, or loads a tag library that might read the
+# context, is taken to show it; one included by name is read in turn.
+_SHOWS_NAME = re.compile(r"recipient_name|{%\s*extends\b|{%\s*include\s+(?![\"'])")
+_INCLUDES = re.compile(r"{%\s*include\s+[\"']([^\"']+)[\"']")
+_LOADS = re.compile(r"{%\s*load\s+([^%]*?)\s*%}")
+# Django's own libraries, whose tags read only the variables the template names.
+_PLAIN_LIBRARIES = frozenset({"i18n", "l10n", "tz"})
+
+
+def _may_show_name(source: str | None, engine: Any, seen: set[str]) -> bool:
+    if source is None or _SHOWS_NAME.search(source):
+        return True
+    if any(not set(names.split()) <= _PLAIN_LIBRARIES for names in _LOADS.findall(source)):
+        return True
+    for name in _INCLUDES.findall(source):
+        if name not in seen:
+            seen.add(name)
+            try:
+                included = engine.get_template(name)
+            except TemplateDoesNotExist:
+                return True
+            if _may_show_name(getattr(included, "source", None), engine, seen):
+                return True
+    return False
+
+
+class BatchRenderings:
+    """Renders a batch's SMS and push messages, each distinct message once.
+
+    A notice sent to thousands renders the same text for every reader who shares its
+    language, time zone and medication-name choice (its SMS and push templates do not
+    greet by name): this keeps the first rendering and hands it to the others. The key is
+    everything the text depends on: the notification, the channel, language, time zone,
+    whether the medication may be named, and the reader's name when a template may show
+    it. Kept for one batch only, so an admin's edit is never served stale. Measured on
+    ``bench channels``' 500 pushes of one notice (CPU, 2026-11-30, load ~2.5): 25.5 ms to
+    render them one by one, 1.1 ms this way; 500 SMS one by one 20.7 ms.
+    """
+
+    def __init__(self, overrides: TemplateOverrides) -> None:
+        self.overrides = overrides
+        self._rendered: dict[tuple[object, ...], RenderedMessage] = {}
+        self._reads_name: dict[tuple[str, str, str], bool] = {}
+
+    def render(
+        self, notification: Notification, user: User, *, channel: str, show_medication_name: bool
+    ) -> RenderedMessage:
+        if channel not in (Channel.SMS, Channel.PUSH) or notification.pk is None:
+            return render_message(
+                notification,
+                user,
+                channel=channel,
+                show_medication_name=show_medication_name,
+                overrides=self.overrides,
+            )
+        language = language_of(user)
+        key = (
+            notification.pk,
+            str(channel),
+            language,
+            str(user.timezone),
+            show_medication_name,
+            _recipient_name(user) if self._name_shown(notification, language, channel) else None,
+        )
+        rendered = self._rendered.get(key)
+        if rendered is None:
+            rendered = self._rendered[key] = render_message(
+                notification,
+                user,
+                channel=channel,
+                show_medication_name=show_medication_name,
+                overrides=self.overrides,
+            )
+        return rendered
+
+    def _name_shown(self, notification: Notification, language: str, channel: str) -> bool:
+        event = _template_event(notification.event)
+        key = (event, language, str(channel))
+        if key not in self._reads_name:
+            engine = template_engine(autoescape=False)  # SMS and push are text parts
+            self._reads_name[key] = any(
+                _may_show_name(
+                    getattr(_template(event, language, part, self.overrides), "source", None),
+                    engine,
+                    set(),
+                )
+                for part in CHANNEL_PARTS[Channel(channel)]
+            )
+        return self._reads_name[key]
 
 
 def render_in_app(

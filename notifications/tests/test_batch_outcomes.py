@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime
 import time
 import uuid
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import time_machine
@@ -15,7 +16,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from medguard_backend.testing.factories import PreferencesFactory, PushDeviceFactory, UserFactory
-from medguard_backend.testing.provider_answers import clickatell_message_error
+from medguard_backend.testing.provider_answers import twilio_error
 from medguard_backend.testing.providers import DROP, Answer
 from notifications.channels.sms.failover import reset_circuits
 from notifications.delivery import claims, outcomes, transitions
@@ -68,9 +69,32 @@ def send(users, channel: str) -> list[int]:
 
 def sms_keys(provider_server) -> list[str]:
     return [
-        r.json()["messages"][0]["clientMessageId"]
+        message["clientMessageId"]
         for r in provider_server.requests_to("/v1/message")
+        for message in r.json()["messages"]
     ]
+
+
+def twilio_keys(provider_server) -> list[str]:
+    # The delivery key rides in the status callback's query (Twilio takes no key).
+    return [
+        parse_qs(urlsplit(r.form()["StatusCallback"]).query)["reference"][0]
+        for r in provider_server.requests_to(TWILIO)
+    ]
+
+
+TWILIO = "/2010-04-01/Accounts/"
+
+
+def use_twilio(settings, provider_server) -> None:
+    """Twilio takes one message per request: a batch keeps many requests in flight."""
+    settings.SMS_BACKENDS = ["twilio"]
+    settings.TWILIO_ACCOUNT_SID = "AC123"
+    settings.TWILIO_AUTH_TOKEN = "tw-token"
+    settings.TWILIO_FROM = "+15005550006"
+    settings.TWILIO_API_URL = provider_server.url
+    settings.SITE_BASE_URL = "https://medguard.example"
+    settings.PROVIDER_WEBHOOK_SECRET = "hook-secret"
 
 
 def statements_writing(captured: CaptureQueriesContext, table: str) -> int:
@@ -80,15 +104,16 @@ def statements_writing(captured: CaptureQueriesContext, table: str) -> int:
 @pytest.mark.django_db
 @pytest.mark.parametrize(("size", "phone_from"), [(4, 821000001), (16, 821000101)])
 def test_a_batch_with_every_outcome_records_them_in_the_same_statements_whatever_its_size(
-    provider_server, size, phone_from
+    provider_server, settings, size, phone_from
 ):
+    use_twilio(settings, provider_server)
     ids = send(patients(size, phone_from=phone_from), "sms")
     # One answer of each kind, the rest taken: a refusal that is retried, one that fails
     # for good, a connection dropped after the request (unknown, never resent).
     provider_server.script(
-        "/v1/message",
+        TWILIO,
         Answer(503, "busy"),
-        clickatell_message_error(105, "Invalid destination"),
+        twilio_error(400, 21211, "The 'To' number is not a valid phone number."),
         DROP,
     )
 
@@ -108,7 +133,7 @@ def test_a_batch_with_every_outcome_records_them_in_the_same_statements_whatever
     # claim, read the claimed, preferences, the deliveries with their users, template
     # overrides, the attempts' INSERT; a savepoint, the two outcome UPDATEs, its release
     assert len(captured) == 10
-    assert sorted(sms_keys(provider_server)) == sorted(f"delivery-{pk}" for pk in ids)
+    assert sorted(twilio_keys(provider_server)) == sorted(f"delivery-{pk}" for pk in ids)
 
 
 @pytest.mark.django_db
@@ -136,6 +161,7 @@ def test_an_outcome_is_not_written_over_a_claim_settled_by_someone_else() -> Non
 def test_a_batch_of_sms_keeps_requests_in_flight_together_and_each_arrives_once(
     provider_server, settings
 ):
+    use_twilio(settings, provider_server)
     settings.PROVIDER_MAX_IN_FLIGHT = 8
     provider_server.delay = 0.2
     ids = send(patients(24, phone_from=821000201), "sms")
@@ -146,10 +172,29 @@ def test_a_batch_of_sms_keeps_requests_in_flight_together_and_each_arrives_once(
 
     assert summary.sent == 24
     assert 1 < provider_server.peak_in_flight <= 8
-    assert sorted(sms_keys(provider_server)) == sorted(f"delivery-{pk}" for pk in ids)
+    assert sorted(twilio_keys(provider_server)) == sorted(f"delivery-{pk}" for pk in ids)
     assert set(Delivery.objects.filter(id__in=ids).values_list("status", flat=True)) == {"sent"}
     # One after the other they would take 24 x 0.2 s.
     assert elapsed < 24 * 0.2 / 2
+
+
+@pytest.mark.django_db
+def test_a_batch_of_sms_goes_to_clickatell_in_requests_of_100_in_flight_together(
+    provider_server,
+):
+    provider_server.delay = 0.3
+    ids = send(patients(250, phone_from=821000301), "sms")
+
+    summary = send_deliveries(ids)
+
+    assert summary.sent == 250
+    requests = provider_server.requests_to("/v1/message")
+    assert sorted(len(r.json()["messages"]) for r in requests) == [50, 100, 100]
+    assert provider_server.peak_in_flight == 3
+    assert sorted(sms_keys(provider_server)) == sorted(f"delivery-{pk}" for pk in ids)
+    rows = Delivery.objects.filter(id__in=ids)
+    assert len({d.provider_message_id for d in rows}) == 250
+    assert {(d.status, d.provider) for d in rows} == {("sent", "clickatell")}
 
 
 @pytest.mark.django_db

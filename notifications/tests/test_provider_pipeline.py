@@ -12,7 +12,11 @@ import time_machine
 from django.db import OperationalError, connection
 
 from medguard_backend.testing.factories import PreferencesFactory, PushDeviceFactory, UserFactory
-from medguard_backend.testing.provider_answers import clickatell_message_error, expo_ticket_error
+from medguard_backend.testing.provider_answers import (
+    clickatell_message_error,
+    clickatell_refusing,
+    expo_ticket_error,
+)
 from medguard_backend.testing.providers import HANG, Answer
 from notifications.channels.sms.failover import reset_circuits
 from notifications.delivery import outbox
@@ -70,29 +74,72 @@ def send(users, channel: str) -> list[int]:
 @pytest.mark.django_db
 def test_sms_fail_over_to_bulksms_and_each_delivery_records_who_took_it(provider_server):
     ids = send(patients(3), "sms")
-    provider_server.script("/v1/message", Answer(503, "busy"))
+    # Clickatell takes the batch's three messages in one request and answers each: the
+    # first accepted, the second an invalid number (failed, not sent elsewhere), the third
+    # refused for its own routing (sent on through BulkSMS, same key).
+    provider_server.route(
+        "POST",
+        "/v1/message",
+        clickatell_refusing(
+            {"27821000002": (105, "Invalid destination"), "27821000003": (114, "No route")}
+        ),
+    )
 
     summary = send_deliveries(ids)
 
-    assert summary.sent == 3
-    rows = Delivery.objects.filter(id__in=ids).order_by("id")
-    assert {(d.status, d.provider) for d in rows} == {("sent", "clickatell"), ("sent", "bulksms")}
-    assert sorted(d.provider for d in rows) == ["bulksms", "clickatell", "clickatell"]
-    [bulksms] = [d for d in rows if d.provider == "bulksms"]
-    for delivery in rows:
+    assert (summary.sent, summary.failed) == (2, 1)
+    first, second, third = Delivery.objects.filter(id__in=ids).order_by("id")
+    assert (first.status, first.provider) == ("sent", "clickatell")
+    assert (second.status, second.last_error) == (
+        "failed",
+        "clickatell 105: invalid destination address",
+    )
+    assert (third.status, third.provider) == ("sent", "bulksms")
+    for delivery in (first, third):
         [attempt] = delivery.attempts_log.all()
         assert (attempt.outcome, attempt.provider, attempt.provider_message_id) == (
             "sent",
             delivery.provider,
             delivery.provider_message_id,
         )
-    keys = [
-        r.json()["messages"][0]["clientMessageId"]
-        for r in provider_server.requests_to("/v1/message")
+    [clickatell] = provider_server.requests_to("/v1/message")
+    assert [m["clientMessageId"] for m in clickatell.json()["messages"]] == [
+        f"delivery-{pk}" for pk in ids
     ]
-    keys += [r.json()["userSuppliedId"] for r in provider_server.requests_to("/v1/messages")]
-    # Three messages, four requests: the one Clickatell refused went on, same key.
-    assert sorted(keys) == sorted(f"delivery-{pk}" for pk in [*ids, bulksms.pk])
+    [bulksms] = provider_server.requests_to("/v1/messages")
+    assert [m["userSuppliedId"] for m in bulksms.json()] == [f"delivery-{third.pk}"]
+
+
+@pytest.mark.django_db
+def test_a_whole_sms_request_refused_with_5xx_fails_over_to_bulksms_in_one_request(
+    provider_server,
+):
+    ids = send(patients(3), "sms")
+    provider_server.script("/v1/message", Answer(503, "busy"))
+
+    summary = send_deliveries(ids)
+
+    assert summary.sent == 3
+    assert set(Delivery.objects.filter(id__in=ids).values_list("provider", flat=True)) == {
+        "bulksms"
+    }
+    [request] = provider_server.requests_to("/v1/messages")
+    assert [m["userSuppliedId"] for m in request.json()] == [f"delivery-{pk}" for pk in ids]
+
+
+@pytest.mark.django_db
+def test_a_request_of_many_sms_without_an_answer_leaves_each_unknown_never_resent(
+    provider_server,
+):
+    ids = send(patients(3), "sms")
+    provider_server.script("/v1/message", HANG)
+
+    send_deliveries(ids)
+
+    rows = Delivery.objects.filter(id__in=ids)
+    assert {(d.status, d.provider) for d in rows} == {("unknown", "clickatell")}
+    assert len(provider_server.requests_to("/v1/message")) == 1
+    assert provider_server.requests_to("/v1/messages") == []
 
 
 @pytest.mark.django_db

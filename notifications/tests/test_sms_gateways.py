@@ -10,13 +10,15 @@ import pytest
 
 from medguard_backend.testing.provider_answers import (
     africastalking_recipient_error,
+    bulksms_failing,
     bulksms_problem,
     clickatell_message_error,
+    clickatell_refusing,
     clickatell_request_error,
     twilio_error,
 )
 from medguard_backend.testing.providers import DROP, HANG, Answer
-from notifications.channels import OutcomeUnknown, OutgoingMessage, TransportError
+from notifications.channels import OutcomeUnknown, OutgoingMessage, SendReceipt, TransportError
 from notifications.channels.sms import GatewaySMSTransport
 from notifications.channels.sms.failover import reset_circuits
 
@@ -117,14 +119,16 @@ def test_a_clickatell_server_error_moves_the_message_to_bulksms(provider_server)
     assert receipt.provider == "bulksms"
     [request] = provider_server.requests_to("/v1/messages")
     assert request.headers["authorization"] == basic_auth("bs-id", "bs-secret")
-    assert request.json() == {
-        "to": NUMBER,
-        "body": "Time for your medication.",
-        "encoding": "TEXT",
-        "userSuppliedId": "delivery-7",
-        "deliveryReports": "ALL",
-        "longMessageMaxParts": 1,
-    }
+    assert request.json() == [
+        {
+            "to": NUMBER,
+            "body": "Time for your medication.",
+            "encoding": "TEXT",
+            "userSuppliedId": "delivery-7",
+            "deliveryReports": "ALL",
+            "longMessageMaxParts": 1,
+        }
+    ]
 
 
 def test_rate_limits_and_refused_credentials_move_on_with_the_reasons_when_all_refuse(
@@ -186,7 +190,7 @@ def test_an_open_circuit_sends_straight_to_the_next_gateway(settings, provider_s
 
     assert receipt.provider == "bulksms"
     assert len(provider_server.requests_to("/v1/message")) == 2
-    assert [r.json()["userSuppliedId"] for r in provider_server.requests_to("/v1/messages")] == [
+    assert [r.json()[0]["userSuppliedId"] for r in provider_server.requests_to("/v1/messages")] == [
         "delivery-1",
         "delivery-2",
         "delivery-3",
@@ -302,16 +306,128 @@ def test_a_number_that_is_not_e164_is_refused_before_any_request(provider_server
     assert provider_server.requests == []
 
 
-def test_a_batch_gives_one_outcome_per_message_in_order(provider_server):
-    provider_server.script(
-        "/v1/message",
-        clickatell_message_error(105, "Invalid destination"),
-    )
-    outcomes = GatewaySMSTransport().send_batch([sms(1), sms(2), sms(3)])
+def to(n: int) -> str:
+    return f"+2782100{n:04d}"
 
-    assert len(outcomes) == 3
-    kinds = sorted(type(outcome).__name__ for outcome in outcomes)
-    assert kinds == ["SendReceipt", "SendReceipt", "TransportError"]
+
+def numbered(n: int) -> OutgoingMessage:
+    return OutgoingMessage(
+        delivery_id=n, channel="sms", to=to(n), text=f"Dose {n}", idempotency_key=f"delivery-{n}"
+    )
+
+
+def test_a_batch_goes_as_one_request_of_many_messages_each_answered_on_its_own(
+    provider_server,
+):
+    # Clickatell answers per message: 2 accepted, 3 an invalid number (permanent: no other
+    # gateway is asked), 4 refused for a reason of Clickatell's own (routing: BulkSMS may
+    # take it, and does, in a request of its own carrying that message alone).
+    provider_server.route(
+        "POST",
+        "/v1/message",
+        clickatell_refusing(
+            {to(3)[1:]: (105, "Invalid destination"), to(4)[1:]: (114, "Cannot route")}
+        ),
+    )
+
+    outcomes = GatewaySMSTransport().send_batch([numbered(n) for n in (1, 2, 3, 4)])
+
+    [request] = provider_server.requests_to("/v1/message")
+    assert [m["clientMessageId"] for m in request.json()["messages"]] == [
+        f"delivery-{n}" for n in (1, 2, 3, 4)
+    ]
+    assert [m["content"] for m in request.json()["messages"]] == [f"Dose {n}" for n in (1, 2, 3, 4)]
+    [second] = provider_server.requests_to("/v1/messages")
+    assert [m["userSuppliedId"] for m in second.json()] == ["delivery-4"]
+    first, two, three, four = outcomes
+    assert isinstance(first, SendReceipt)
+    assert isinstance(two, SendReceipt)
+    assert first.provider == two.provider == "clickatell"
+    assert first.provider_message_id != two.provider_message_id
+    assert isinstance(three, TransportError)
+    assert not isinstance(three, SendReceipt)
+    assert (three.permanent, three.reason) == (True, "clickatell 105: invalid destination address")
+    assert isinstance(four, SendReceipt)
+    assert four.provider == "bulksms"
+
+
+def test_a_whole_request_refused_with_5xx_fails_over_as_one_request(provider_server):
+    provider_server.script("/v1/message", Answer(503, "busy"))
+
+    outcomes = GatewaySMSTransport().send_batch([numbered(n) for n in (1, 2, 3)])
+
+    assert [o.provider for o in outcomes if isinstance(o, SendReceipt)] == ["bulksms"] * 3
+    [request] = provider_server.requests_to("/v1/messages")
+    assert [m["to"] for m in request.json()] == [to(1), to(2), to(3)]
+
+
+def test_a_group_failing_over_to_twilio_goes_one_message_per_request_in_flight_together(
+    settings, provider_server
+):
+    settings.SMS_BACKENDS = ["clickatell", "twilio"]
+    provider_server.script("/v1/message", Answer(503, "busy"))
+    provider_server.delay = 0.2
+
+    outcomes = GatewaySMSTransport().send_batch([numbered(n) for n in range(1, 7)])
+
+    assert [o.provider for o in outcomes if isinstance(o, SendReceipt)] == ["twilio"] * 6
+    sent = provider_server.requests_to("/2010-04-01/Accounts/")
+    assert sorted(r.form()["To"] for r in sent) == [to(n) for n in range(1, 7)]
+    assert provider_server.peak_in_flight > 1
+
+
+def test_a_request_of_many_without_an_answer_leaves_every_message_unknown(provider_server):
+    provider_server.script("/v1/message", HANG)
+
+    outcomes = GatewaySMSTransport().send_batch([numbered(n) for n in (1, 2, 3)])
+
+    assert [type(o) for o in outcomes] == [OutcomeUnknown] * 3
+    assert provider_server.requests_to("/v1/messages") == []
+
+
+def test_an_answer_that_does_not_match_the_request_leaves_every_message_unknown(
+    provider_server,
+):
+    provider_server.script("/v1/message", clickatell_message_error(105, "Invalid destination"))
+
+    outcomes = GatewaySMSTransport().send_batch([numbered(n) for n in (1, 2)])
+
+    assert [type(o) for o in outcomes] == [OutcomeUnknown] * 2
+    assert provider_server.requests_to("/v1/messages") == []
+
+
+def test_bulksms_answers_each_message_of_an_array(settings, provider_server):
+    settings.SMS_BACKENDS = ["bulksms", "clickatell"]
+    provider_server.route("POST", "/v1/messages", bulksms_failing({to(2)}))
+
+    one, two = GatewaySMSTransport().send_batch([numbered(1), numbered(2)])
+
+    assert isinstance(one, SendReceipt)
+    assert one.provider == "bulksms"
+    assert isinstance(two, TransportError)
+    assert two.permanent
+    assert len(provider_server.requests_to("/v1/messages")) == 1
+    assert provider_server.requests_to("/v1/message") == []
+
+
+def test_a_group_bulksms_refuses_for_one_bad_number_is_sent_again_one_by_one(
+    settings, provider_server
+):
+    # BulkSMS refuses a whole array with a 400 naming a recipient, taking none of it: each
+    # message is sent alone to learn which number it meant.
+    settings.SMS_BACKENDS = ["bulksms", "clickatell"]
+    refused = bulksms_problem(400, "Bad Request", "The 'to' value is not a number")
+    # The group of two, then message 1 alone; message 2 alone is taken.
+    provider_server.script("/v1/messages", refused, refused)
+
+    one, two = GatewaySMSTransport().send_batch([numbered(1), numbered(2)])
+
+    sizes = [len(r.json()) for r in provider_server.requests_to("/v1/messages")]
+    assert sizes == [2, 1, 1]
+    assert isinstance(one, TransportError)
+    assert one.permanent
+    assert isinstance(two, SendReceipt)
+    assert provider_server.requests_to("/v1/message") == []
 
 
 def test_system_checks_name_each_missing_gateway_credential(settings):

@@ -1,8 +1,8 @@
 """``ProviderPushTransport``: every device of every message in a batch, at once.
 
-Expo messages of the whole batch go in chunks of 100 per request, the chunks, the FCM
-requests (one per Android token that is not Expo's) and the Web Push requests all in
-flight together. A delivery is sent if any of its devices took it;
+Expo messages of the whole batch go in chunks of 100 per request, each chunk sent as soon
+as it is rendered; the chunks, the FCM requests (one per Android token that is not Expo's)
+and the Web Push requests all in flight together. A delivery is sent if any of its devices took it;
 devices the provider called gone come back in ``dead_device_ids``. When none took it the
 worst answer decides: an unknown outcome (a chunk that may have gone out) before a
 temporary failure, and permanent only when every device was refused for good.
@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import functools
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
 from ..base import (
@@ -81,38 +81,41 @@ class ProviderPushTransport(Transport):
         return outcome
 
     def send_batch(self, messages: Iterable[OutgoingMessage]) -> list[SendOutcome]:
-        # Expo's chunks need the whole batch's devices first.
-        messages = list(messages)
-        progress = [_Progress() for _ in messages]
-        expo_entries: list[tuple[int, int]] = []  # (message index, device id)
-        expo_payloads = []
-        calls: list[Callable[[], None]] = []
-        for index, message in enumerate(messages):
-            try:
-                require_targets(message)
-            except TransportError as error:
-                progress[index].errors.append(error)
-                continue
-            for target in message.push_targets:
-                if target.kind == "expo":
-                    expo_entries.append((index, target.device_id))
-                    expo_payloads.append(
-                        expo_message(target, message.subject, message.text, message.delivery_id)
-                    )
-                elif target.kind == "fcm":
-                    calls.append(functools.partial(self._fcm, progress[index], target, message))
-                else:
-                    calls.append(functools.partial(self._web, progress[index], target, message))
-        for start in range(0, len(expo_payloads), CHUNK):
-            calls.append(
-                functools.partial(
-                    self._expo_chunk,
-                    progress,
-                    expo_entries[start : start + CHUNK],
-                    expo_payloads[start : start + CHUNK],
-                )
-            )
-        run_parallel(calls)
+        """Every device of ``messages``; each Expo chunk is handed to a send thread as
+        soon as its 100 messages are rendered (and each FCM or Web Push request at once),
+        so rendering the next chunk overlaps the chunks already waiting for Expo."""
+        progress: list[_Progress] = []
+
+        def calls() -> Iterator[Callable[[], None]]:
+            expo_entries: list[tuple[int, int]] = []  # (message index, device id)
+            expo_payloads: list[dict[str, object]] = []
+            for message in messages:
+                index = len(progress)
+                progress.append(_Progress())
+                try:
+                    require_targets(message)
+                except TransportError as error:
+                    progress[index].errors.append(error)
+                    continue
+                for target in message.push_targets:
+                    if target.kind == "expo":
+                        expo_entries.append((index, target.device_id))
+                        expo_payloads.append(
+                            expo_message(target, message.subject, message.text, message.delivery_id)
+                        )
+                        if len(expo_payloads) == CHUNK:
+                            yield functools.partial(
+                                self._expo_chunk, progress, expo_entries, expo_payloads
+                            )
+                            expo_entries, expo_payloads = [], []
+                    elif target.kind == "fcm":
+                        yield functools.partial(self._fcm, progress[index], target, message)
+                    else:
+                        yield functools.partial(self._web, progress[index], target, message)
+            if expo_payloads:
+                yield functools.partial(self._expo_chunk, progress, expo_entries, expo_payloads)
+
+        run_parallel(calls())
         return [item.outcome() for item in progress]
 
     def _expo_chunk(

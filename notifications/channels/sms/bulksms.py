@@ -1,32 +1,37 @@
 """BulkSMS's JSON REST API v1: ``POST /v1/messages`` with HTTP basic auth (token id and
-secret). The delivery key goes as ``userSuppliedId``, echoed on every status webhook.
+secret). The body is an array of message objects, each with its own ``to`` and ``body``
+(up to ``max_per_request`` here); the answer is an array of the messages created, in the
+same order, each with its id and ``status``. The delivery key goes as ``userSuppliedId``,
+echoed on every status webhook.
 
 ``find_sent`` asks ``GET /v1/messages?filter=userSuppliedId=<key>`` whether a message was
 taken under our key: how an unknown outcome is settled (``notifications.delivery.unknown``).
 
-A refusal is an RFC 7807 problem document (``type``, ``title``, ``status``, ``detail``);
-only one that names the recipient is about the message, the rest (credits, auth, quota)
-are this gateway's trouble.
+A refusal is an RFC 7807 problem document (``type``, ``title``, ``status``, ``detail``)
+about the whole request: one that names the recipient is about a message (the caller
+sends a refused group's messages one by one to learn which), the rest (credits, auth,
+quota) are this gateway's trouble.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 from urllib.parse import urlencode
 
 from django.conf import settings
 
-from ..base import OutgoingMessage, SendReceipt, TransportError
-from ..http import ProviderAnswer, ProviderRequest, exchange
+from ..base import OutgoingMessage, SendOutcome, SendReceipt, TransportError
+from ..http import MultiMessageProvider, ProviderAnswer, ProviderRequest, exchange
 from .gateway import SMSGateway
 
 
-class BulkSMS(SMSGateway):
+class BulkSMS(SMSGateway, MultiMessageProvider):
     name = "bulksms"
     credentials = ("BULKSMS_TOKEN_ID", "BULKSMS_TOKEN_SECRET")
     url_setting = "BULKSMS_API_URL"
 
-    def build_request(self, message: OutgoingMessage) -> ProviderRequest:
+    def _item(self, message: OutgoingMessage) -> dict[str, Any]:
         body: dict[str, Any] = {
             "to": message.to,
             "body": message.text,
@@ -38,25 +43,25 @@ class BulkSMS(SMSGateway):
         }
         if self.sender_id():
             body["from"] = self.sender_id()
+        return body
+
+    def build_group_request(self, messages: Sequence[OutgoingMessage]) -> ProviderRequest:
         return ProviderRequest(
             "POST",
             f"{self.base_url}/v1/messages",
             headers={"Accept": "application/json"},
-            json=body,
+            json=[self._item(message) for message in messages],
             auth=(settings.BULKSMS_TOKEN_ID, settings.BULKSMS_TOKEN_SECRET),
         )
 
-    def read_answer(self, message: OutgoingMessage, answer: ProviderAnswer) -> SendReceipt:
+    def read_group_answer(
+        self, messages: Sequence[OutgoingMessage], answer: ProviderAnswer
+    ) -> list[SendOutcome]:
         body = answer.json()
         if answer.status_code in (200, 201) and isinstance(body, list) and body:
-            first = body[0] if isinstance(body[0], dict) else {}
-            status = first.get("status") or {}
-            if status.get("type") == "FAILED":
-                raise TransportError(
-                    f"bulksms refused: {status.get('id', 'FAILED')}", permanent=True
-                )
-            if first.get("id"):
-                return SendReceipt(str(first["id"]))
+            if len(body) != len(messages):
+                raise self.unreadable(len(body), len(messages))
+            return [_outcome(item) for item in body]
         if answer.status_code == 400 and isinstance(body, dict):
             detail = str(body.get("detail", ""))
             title = str(body.get("title", "bad request"))[:80]
@@ -85,6 +90,17 @@ class BulkSMS(SMSGateway):
             raise self.refusal(answer, detail)
         found = [item for item in body if isinstance(item, dict) and item.get("id")]
         return str(found[0]["id"]) if found else None
+
+
+def _outcome(item: object) -> SendOutcome:
+    item = item if isinstance(item, dict) else {}
+    status = item.get("status") or {}
+    status = status if isinstance(status, dict) else {}
+    if status.get("type") == "FAILED":
+        return TransportError(f"bulksms refused: {status.get('id', 'FAILED')}", permanent=True)
+    if item.get("id"):
+        return SendReceipt(str(item["id"]))
+    return TransportError("bulksms: message without an id", permanent=False)
 
 
 def _names_recipient(detail: str) -> bool:

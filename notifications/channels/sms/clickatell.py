@@ -1,19 +1,22 @@
 """Clickatell's Platform (One API) REST interface: ``POST /v1/message``.
 
-The API key goes in the ``Authorization`` header as it is. One message per request: the
-answer's ``messages[0]`` says whether it was accepted and carries ``apiMessageId``. Our
-delivery key travels as ``clientMessageId`` and comes back on every status callback, so a
-callback finds the delivery even when the send's own answer was lost.
+The API key goes in the ``Authorization`` header as it is. The request's ``messages``
+array carries up to ``max_per_request`` distinct messages, each with its own ``to`` and
+``content``; the answer's ``messages`` array says, in the same order, whether each was
+accepted and carries its ``apiMessageId`` or its own ``error``. Our delivery key travels
+as ``clientMessageId`` and comes back on every status callback, so a callback finds the
+delivery even when the send's own answer was lost.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from django.conf import settings
 
-from ..base import OutgoingMessage, SendReceipt, TransportError
-from ..http import ProviderAnswer, ProviderRequest
+from ..base import OutgoingMessage, SendOutcome, SendReceipt, TransportError
+from ..http import MultiMessageProvider, ProviderAnswer, ProviderRequest
 from .gateway import SMSGateway
 
 # Clickatell's documented error codes that are about the number itself; every other code
@@ -26,12 +29,12 @@ _NUMBER_ERRORS = {
 }
 
 
-class Clickatell(SMSGateway):
+class Clickatell(SMSGateway, MultiMessageProvider):
     name = "clickatell"
     credentials = ("CLICKATELL_API_KEY",)
     url_setting = "CLICKATELL_API_URL"
 
-    def build_request(self, message: OutgoingMessage) -> ProviderRequest:
+    def _item(self, message: OutgoingMessage) -> dict[str, Any]:
         item: dict[str, Any] = {
             "channel": "sms",
             "to": message.to.removeprefix("+"),
@@ -42,24 +45,43 @@ class Clickatell(SMSGateway):
         }
         if self.sender_id():
             item["from"] = self.sender_id()
+        return item
+
+    def build_group_request(self, messages: Sequence[OutgoingMessage]) -> ProviderRequest:
         return ProviderRequest(
             "POST",
             f"{self.base_url}/v1/message",
             headers={"Authorization": settings.CLICKATELL_API_KEY, "Accept": "application/json"},
-            json={"messages": [item]},
+            json={"messages": [self._item(message) for message in messages]},
         )
 
-    def read_answer(self, message: OutgoingMessage, answer: ProviderAnswer) -> SendReceipt:
+    def read_group_answer(
+        self, messages: Sequence[OutgoingMessage], answer: ProviderAnswer
+    ) -> list[SendOutcome]:
         body = answer.json()
         body = body if isinstance(body, dict) else {}
-        messages = body.get("messages") or [{}]
-        first = messages[0] if isinstance(messages[0], dict) else {}
-        if answer.status_code in (200, 202) and first.get("accepted") and first.get("apiMessageId"):
-            return SendReceipt(str(first["apiMessageId"]))
-        error = first.get("error") or body.get("error")
+        items = body.get("messages")
+        per_message = answer.status_code in (200, 202) or (
+            answer.status_code == 400 and not body.get("error")
+        )
+        if per_message and isinstance(items, list) and items:
+            if len(items) != len(messages):
+                # Taken, but which message is which cannot be told: none is resent blindly.
+                raise self.unreadable(len(items), len(messages))
+            return [self._outcome(item) for item in items]
+        error = body.get("error")
         if isinstance(error, dict) and answer.status_code < 500 and answer.status_code != 429:
             raise self._error(error)
         raise self.refusal(answer)
+
+    def _outcome(self, item: object) -> SendOutcome:
+        item = item if isinstance(item, dict) else {}
+        if item.get("accepted") and item.get("apiMessageId"):
+            return SendReceipt(str(item["apiMessageId"]))
+        error = item.get("error")
+        if isinstance(error, dict):
+            return self._error(error)
+        return TransportError("clickatell: message not accepted", permanent=False)
 
     def _error(self, error: dict[str, Any]) -> TransportError:
         try:

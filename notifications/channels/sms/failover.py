@@ -6,15 +6,24 @@ next one; a permanent refusal (an invalid number) does not, since every gateway 
 refuse it too; and an unknown outcome stops at once, because the message may already be
 on its way and a second gateway would make it two.
 
+A batch goes in groups of what the first gateway takes per request (Clickatell and
+BulkSMS document a request of many distinct messages, each answered on its own: up to 100
+here; Africa's Talking and Twilio one). Failover is per message within a group: the next
+gateway gets, in one request, the messages the previous one did not settle. Measured with
+``bench channels`` (one worker, Clickatell answering in 100 ms, 2026-11-30, load 2-6): one
+message per request 329-381 SMS/s at 2.2-2.7 ms of worker CPU each (httpx and a thread per
+request); groups of 100, 1,268-2,073 SMS/s at 0.22-0.28 ms.
+
 Circuits are per worker process: a gateway failing ``SMS_CIRCUIT_FAILURES`` times in a
 row is skipped for ``SMS_CIRCUIT_OPEN_SECONDS``, then given one message to prove itself.
 """
 
 from __future__ import annotations
 
+import functools
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator, Sequence
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
@@ -28,7 +37,7 @@ from ..base import (
     Transport,
     TransportError,
 )
-from ..http import in_parallel, send_with
+from ..http import run_parallel, send_group_with
 from .gateway import SMSGateway
 from .numbers import validate_phone_number
 
@@ -102,25 +111,105 @@ class GatewaySMSTransport(Transport):
 
     def send(self, message: OutgoingMessage) -> SendReceipt:
         validate_phone_number(message.to)
+        [outcome] = self.send_group([message])
+        if isinstance(outcome, TransportError):
+            raise outcome
+        return outcome
+
+    def send_batch(self, messages: Iterable[OutgoingMessage]) -> list[SendOutcome]:
+        """Every message, in groups of what the first gateway takes per request (100 for
+        Clickatell and BulkSMS, 1 for the others), each group handed to a send thread as
+        soon as it is full: the next group is rendered while the previous ones wait for
+        their answers."""
+        size = self.gateways[0].max_per_request
+        outcomes: list[SendOutcome | None] = []
+
+        def store(group: list[tuple[int, OutgoingMessage]]) -> None:
+            sent = self.send_group([message for _index, message in group])
+            for (index, _message), outcome in zip(group, sent, strict=True):
+                outcomes[index] = outcome
+
+        def groups() -> Iterator[Callable[[], None]]:
+            group: list[tuple[int, OutgoingMessage]] = []
+            for message in messages:
+                outcomes.append(None)
+                try:
+                    validate_phone_number(message.to)
+                except TransportError as error:
+                    outcomes[-1] = error
+                    continue
+                group.append((len(outcomes) - 1, message))
+                if len(group) >= size:
+                    yield functools.partial(store, group)
+                    group = []
+            if group:
+                yield functools.partial(store, group)
+
+        run_parallel(groups())
+        return [outcome for outcome in outcomes if outcome is not None]
+
+    def send_group(self, messages: Sequence[OutgoingMessage]) -> list[SendOutcome]:
+        """``messages`` (valid numbers) through the gateways in order: each gateway gets
+        the messages not settled yet. A message is settled by a receipt, a permanent
+        refusal of that message (an invalid number: every gateway would refuse it) or an
+        unknown outcome (it may be on its way: a second gateway would make it two); a
+        temporary refusal, of the message or of the whole request (5xx, 429, timeout
+        before the request was written), leaves it to the next gateway."""
+        outcomes: list[SendOutcome | None] = [None] * len(messages)
         refusals: list[str] = []
         for candidate in self.gateways:
+            waiting = [index for index, outcome in enumerate(outcomes) if outcome is None]
+            if not waiting:
+                break
             circuit = circuit_for(candidate.name)
             if circuit.is_open():
                 refusals.append(f"{candidate.name}: circuit open")
                 continue
-            try:
-                receipt = send_with(candidate, message)
-            except OutcomeUnknown:
-                raise
-            except TransportError as error:
-                if error.permanent:
-                    raise
+            answered = self._try(candidate, [messages[index] for index in waiting])
+            if isinstance(answered, TransportError):
                 circuit.failed()
-                refusals.append(error.reason)
+                refusals.append(answered.reason)
                 continue
-            circuit.succeeded()
-            return receipt
-        raise TransportError("; ".join(refusals) or "no SMS gateway", permanent=False)
+            for index, outcome in zip(waiting, answered, strict=True):
+                # Settled: taken, refused for good, or possibly on its way.
+                if isinstance(outcome, SendReceipt | OutcomeUnknown) or outcome.permanent:
+                    outcomes[index] = outcome
+                elif outcome.reason not in refusals:
+                    refusals.append(outcome.reason)
+            if any(isinstance(outcome, SendReceipt) for outcome in answered):
+                circuit.succeeded()
+            # No answer is no verdict on the gateway's health (as before groups).
+            elif any(
+                isinstance(o, TransportError)
+                and not o.permanent
+                and not isinstance(o, OutcomeUnknown)
+                for o in answered
+            ):
+                circuit.failed()
+        refused = TransportError("; ".join(refusals) or "no SMS gateway", permanent=False)
+        return [refused if outcome is None else outcome for outcome in outcomes]
 
-    def send_batch(self, messages: Iterable[OutgoingMessage]) -> list[SendOutcome]:
-        return in_parallel(self.send, messages)
+    @staticmethod
+    def _try(
+        candidate: SMSGateway, messages: Sequence[OutgoingMessage]
+    ) -> list[SendOutcome] | TransportError:
+        """The gateway's outcome per message, or the temporary error of a whole request
+        it refused. A request refused as a whole for good (BulkSMS names one bad number
+        and takes none) is sent again one message per request to learn which; an unknown
+        outcome of a whole request is every message's."""
+        try:
+            return send_group_with(candidate, messages)
+        except OutcomeUnknown as error:
+            return [error] * len(messages)
+        except TransportError as error:
+            if not error.permanent:
+                return error
+            if len(messages) == 1:
+                return [error]
+        outcomes: list[SendOutcome] = []
+        for message in messages:
+            try:
+                outcomes.extend(send_group_with(candidate, [message]))
+            except TransportError as error:
+                outcomes.append(error)
+        return outcomes
