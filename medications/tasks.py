@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from zoneinfo import ZoneInfo
 
 from celery import shared_task
+from django.conf import settings
 
 from . import followups, reminders
 from .due import LocalWindow
@@ -27,14 +28,18 @@ def ping() -> dict[str, object]:
 def send_slot_reminders(slot: str) -> dict[str, object]:
     """Morning (08:00), Afternoon (14:00), Evening (20:00) Medication Reminders: every
     patient whose dose in ``slot`` is due now, in their own time zone."""
-    return reminders.send_slot_reminders(slot, pages_as_tasks=True).as_dict()
+    return reminders.send_slot_reminders(
+        slot, pages_as_tasks=settings.REMINDER_PAGES_AS_TASKS
+    ).as_dict()
 
 
 @shared_task
 def dispatch_due_reminders() -> dict[str, object]:
     """Every minute: custom-time doses, slot doses of patients in other time zones, snoozed
     doses whose snooze is over, missed doses and their caregivers."""
-    summary = reminders.send_due_reminders(pages_as_tasks=True).as_dict()
+    summary = reminders.send_due_reminders(
+        pages_as_tasks=settings.REMINDER_PAGES_AS_TASKS
+    ).as_dict()
     return summary | {"follow_up": followups.follow_up().as_dict()}
 
 
