@@ -7,7 +7,9 @@ its own node name, against one PostgreSQL and one broker.
 
 Every patient takes one dose at the same local minute T (the next whole minute, Africa/
 Johannesburg), with in-app and push on and email off; push goes over HTTP to a loopback
-stand-in (bench/push_sink.py). At T the bench publishes what beat publishes every minute,
+stand-in for Expo's API (bench/push_sink.py, its own process) through the production
+transport (``ProviderPushTransport``: up to 100 messages a request). At T the bench
+publishes what beat publishes every minute,
 `medications.tasks.dispatch_due_reminders`, which writes the doses, reminders and
 deliveries in batches (the same remind_batch path as the 08:00 slot task) and publishes the
 sends; the workers do all of it. The slot task itself reads the wall clock (doses due at
@@ -107,16 +109,26 @@ def clear_run() -> None:
     METRICS_DIR.mkdir(parents=True)
 
 
-def commits() -> int:
-    """Transactions committed in the bench database so far (each is a WAL flush)."""
+def database_activity() -> dict[str, int]:
+    """The bench database's transactions committed (each a WAL flush) and rows written so
+    far, and the WAL position of the whole cluster (other databases' writes included)."""
     from django.db import connection
 
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_stat_clear_snapshot()")
         cursor.execute(
-            "SELECT xact_commit FROM pg_stat_database WHERE datname = current_database()"
+            "SELECT xact_commit, tup_inserted, tup_updated, tup_deleted,"
+            " pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0')::bigint"
+            " FROM pg_stat_database WHERE datname = current_database()"
         )
-        return int(cursor.fetchone()[0])
+        commits, inserted, updated, deleted, wal = cursor.fetchone()
+    return {
+        "commits": int(commits),
+        "rows_inserted": int(inserted),
+        "rows_updated": int(updated),
+        "rows_deleted": int(deleted),
+        "wal_bytes": int(wal),
+    }
 
 
 def process_tree(root: int) -> list[int]:
@@ -134,21 +146,24 @@ def process_tree(root: int) -> list[int]:
 
 
 def cpu_of(pids: list[int]) -> dict[int, float]:
-    """CPU seconds (user + system) each process has used so far."""
+    """CPU seconds (user + system) each process has used so far, with that of its children
+    that have exited (PostgreSQL backends of connections closed during the run: the batch
+    writers' threads open and close their own)."""
     used = {}
     for pid in pids:
         try:
             fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
         except OSError:
             continue
-        used[pid] = (int(fields[11]) + int(fields[12])) / CLK_TCK  # utime, stime
+        # utime, stime, cutime, cstime
+        used[pid] = sum(int(v) for v in fields[11:15]) / CLK_TCK
     return used
 
 
 def cpu_used_since(before: dict[int, float], after: dict[int, float]) -> float:
-    """CPU used between two snapshots; a process born in between counts from zero (the
-    database backends of the workers' connections start during the run)."""
-    return sum(cpu - before.get(pid, 0.0) for pid, cpu in after.items())
+    """CPU used between two snapshots of the same processes: a process born in between
+    counts from zero; one that exited meanwhile is in its parent's children's time."""
+    return sum(after.values()) - sum(before.values())
 
 
 def pids_matching(name: str, in_command: str = "") -> list[int]:
@@ -180,6 +195,39 @@ def measured_processes(workers: list[tuple[str, subprocess.Popen]]) -> dict[str,
         if broker.scheme.startswith("redis")
         else pids_matching("beam.smp"),
     }
+
+
+class BackendWatch:
+    """CPU of the PostgreSQL backends serving the bench database's other clients (the
+    workers and their writer threads), sampled each time ``sample`` is called: the machine's
+    PostgreSQL is shared with other work, so its total says little. The bench's own
+    connection (polling the count of sent rows) is left out. A backend that lives less
+    than a sampling interval is missed."""
+
+    def __init__(self, own_backend: int) -> None:
+        from django.conf import settings
+
+        self.database = settings.DATABASES["default"]["NAME"]
+        self.own_backend = own_backend
+        self.first: dict[int, float] = {}
+        self.last: dict[int, float] = {}
+        self.sample(at_start=True)
+
+    def sample(self, at_start: bool = False) -> None:
+        for pid in pids_matching("postgres", f" {self.database} "):
+            if pid == self.own_backend:
+                continue
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            used = (int(fields[11]) + int(fields[12])) / CLK_TCK
+            # Born during the run: counted from zero.
+            self.first.setdefault(pid, used if at_start else 0.0)
+            self.last[pid] = used
+
+    def cpu_seconds(self) -> float:
+        return sum(self.last[pid] - self.first[pid] for pid in self.last)
 
 
 def machine_busy() -> tuple[int, int]:
@@ -280,6 +328,17 @@ def claimed_by_worker(node: str) -> int:
     )
 
 
+def fan_out_seconds(nodes: list[str]) -> float | None:
+    """How long the dispatcher task (the slot's doses, reminders and deliveries written,
+    the sends published) ran, from the log of the worker that ran it."""
+    for node in nodes:
+        log = (LOG_DIR / f"{node}.log").read_text(errors="replace")
+        found = re.search(r"dispatch_due_reminders\[[^\]]+\] succeeded in ([0-9.]+)s", log)
+        if found:
+            return round(float(found.group(1)), 1)
+    return None
+
+
 def run(patients: int, worker_count: int, environ: dict[str, str]) -> dict[str, object]:
     from django.db import connection
 
@@ -300,7 +359,10 @@ def run(patients: int, worker_count: int, environ: dict[str, str]) -> dict[str, 
 
         busy0, total0 = machine_busy()
         cpu0 = {name: cpu_of(pids) for name, pids in measured_processes(workers).items()}
-        commits0 = commits()
+        activity0 = database_activity()
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_backend_pid()")
+            backends = BackendWatch(cursor.fetchone()[0])
         dispatch_due_reminders.delay()
         started = time.monotonic()
         deadline = started + 900
@@ -310,11 +372,13 @@ def run(patients: int, worker_count: int, environ: dict[str, str]) -> dict[str, 
             with connection.cursor() as cursor:
                 cursor.execute("SELECT count(*) FROM notifications_delivery WHERE status='sent'")
                 sent = cursor.fetchone()[0]
+            backends.sample()
         measured = time.monotonic() - started
         busy1, total1 = machine_busy()
         cpu1 = {name: cpu_of(pids) for name, pids in measured_processes(workers).items()}
         time.sleep(1)  # the statistics collector reports with a short delay
-        committed = commits() - commits0
+        activity = {name: count - activity0[name] for name, count in database_activity().items()}
+        committed = activity["commits"]
         time.sleep(3)  # the last batch's metrics are written after its task returns
         with connection.cursor() as cursor:
             cursor.execute(
@@ -348,8 +412,15 @@ def run(patients: int, worker_count: int, environ: dict[str, str]) -> dict[str, 
         "statuses": statuses,
         "channels": by_channel,
         "claimed_by_worker": {node: claimed_by_worker(node) for node, _ in workers},
-        "cpu_seconds": {name: round(cpu_used_since(cpu0[name], cpu1[name]), 1) for name in cpu0},
+        "fan_out_task_s": fan_out_seconds([node for node, _ in workers]),
+        "cpu_seconds": {name: round(cpu_used_since(cpu0[name], cpu1[name]), 1) for name in cpu0}
+        | {"postgres_bench_database": round(backends.cpu_seconds(), 1)},
         "commits": committed,
+        "rows_written": activity["rows_inserted"] + activity["rows_updated"],
+        "rows_written_per_delivery": round(
+            (activity["rows_inserted"] + activity["rows_updated"]) / max(sent, 1), 1
+        ),
+        "wal_mb": round(activity["wal_bytes"] / 1e6, 1),
         "commits_per_delivery": round(committed / max(sent, 1), 2),
         "commits_per_second": round(committed / max(measured, 1e-9)),
         "machine_busy_share": round((busy1 - busy0) / max(total1 - total0, 1), 2),
@@ -371,19 +442,19 @@ def main() -> None:
     reset_tables()
     create_patients(args.patients)
 
-    port = 18000 + os.getpid() % 1000
     sink = subprocess.Popen(
-        [sys.executable, str(ROOT / "bench" / "push_sink.py"), "--port", str(port)],
-        stdout=subprocess.PIPE,
+        [sys.executable, str(ROOT / "bench" / "push_sink.py")], stdout=subprocess.PIPE
     )
     assert sink.stdout is not None
-    assert sink.stdout.readline().strip() == b"ready"
+    ready, port = sink.stdout.readline().split()
+    assert ready == b"ready"
     environ = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "medguard_backend.settings.test",
         "DATABASE_URL": os.environ["DATABASE_URL"],
-        "NOTIFICATION_PUSH_TRANSPORT": "bench.loopback_push.LoopbackPushTransport",
-        "BENCH_PUSH_PORT": str(port),
+        # The production path: Expo's API (chunks of 100, in flight together).
+        "NOTIFICATION_PUSH_TRANSPORT": "notifications.channels.push.ProviderPushTransport",
+        "EXPO_API_URL": f"http://127.0.0.1:{port.decode()}",
         "PROMETHEUS_MULTIPROC_DIR": str(METRICS_DIR),
         "PYTHONUNBUFFERED": "1",
     }

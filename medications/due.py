@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.contrib.auth import get_user_model
@@ -121,15 +122,49 @@ def due_batches(
         rows = list(queryset.filter(id__gt=last_id)[:size])
         if not rows:
             return
-        yield [
-            DueSchedule(
-                schedule_id=pk,
-                patient_id=patient_id,
-                due_at=due_at(window.day, custom_time or SLOT_TIMES[slot], tz),
-                medication_name=" ".join(part for part in (name, strength) if part),
-                dosage=dosage,
-                instructions=instructions,
-            )
-            for pk, slot, custom_time, patient_id, dosage, instructions, name, strength in rows
-        ]
+        yield _due_schedules(rows, window, tz)
         last_id = rows[-1][0]
+
+
+def due_id_pages(
+    window: LocalWindow, tz: ZoneInfo, slots: Collection[str] | None, size: int
+) -> Iterator[list[int]]:
+    """The ids of the due schedules in keyset pages of ``size``: what a page task is given
+    (ids only — the medication and dosage are read, and decrypted, by the task)."""
+    queryset = schedules_due(window, tz, slots).order_by("id").values_list("id", flat=True)
+    last_id = 0
+    while True:
+        ids = list(queryset.filter(id__gt=last_id)[:size])
+        if not ids:
+            return
+        yield ids
+        last_id = ids[-1]
+
+
+def due_among(
+    schedule_ids: Collection[int], window: LocalWindow, tz: ZoneInfo, slots: Collection[str] | None
+) -> list[DueSchedule]:
+    """Those of ``schedule_ids`` still due in ``window`` (one paused since is left out)."""
+    rows = (
+        schedules_due(window, tz, slots)
+        .filter(id__in=list(schedule_ids))
+        .order_by("id")
+        .values_list(*DUE_FIELDS)
+    )
+    return _due_schedules(list(rows), window, tz)
+
+
+def _due_schedules(
+    rows: list[tuple[Any, ...]], window: LocalWindow, tz: ZoneInfo
+) -> list[DueSchedule]:
+    return [
+        DueSchedule(
+            schedule_id=pk,
+            patient_id=patient_id,
+            due_at=due_at(window.day, custom_time or SLOT_TIMES[slot], tz),
+            medication_name=" ".join(part for part in (name, strength) if part),
+            dosage=dosage,
+            instructions=instructions,
+        )
+        for pk, slot, custom_time, patient_id, dosage, instructions, name, strength in rows
+    ]

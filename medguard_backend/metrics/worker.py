@@ -31,6 +31,7 @@ def _batch_finished(
     task_id: str | None = None,
     args: Any = None,
     kwargs: Any = None,
+    retval: Any = None,
     **_: Any,
 ) -> None:
     started = _started.pop(task_id, None) if task_id else None
@@ -40,7 +41,9 @@ def _batch_finished(
     try:
         from .deliveries import observe_batch
 
-        observe_batch(list(delivery_ids), started)
+        # The task's summary when it returned one (not when it raised or retried).
+        summary = retval if isinstance(retval, dict) else None
+        observe_batch(list(delivery_ids), started, summary)
     except Exception:  # counting must never fail a batch that was sent
         logger.exception("delivery metrics not recorded for task %s", task_id)
 

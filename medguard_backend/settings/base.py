@@ -474,6 +474,12 @@ NOTIFICATION_WRITE_BATCH_SIZE = int_value("NOTIFICATION_WRITE_BATCH_SIZE", 2000,
 # so that Python and the database work in parallel (medguard_backend/batch_writers.py);
 # 1 writes them one after the other. SQLite always writes in the caller's thread.
 BATCH_WRITER_THREADS = int_value("BATCH_WRITER_THREADS", 2, minimum=1)
+# true: the slot tasks and the dispatcher publish one task per NOTIFICATION_WRITE_BATCH_SIZE
+# due schedules, so every worker writes a share of the slot (medications/reminders.py);
+# false: the beat task writes the whole slot itself. Off by default: on one 2-core machine
+# it measured slower (bench/SCALE.md); it is for slots too big for one task (workers on
+# several machines).
+REMINDER_PAGES_AS_TASKS = bool_value("REMINDER_PAGES_AS_TASKS", False)
 # Retries of temporary failures: exponential back-off with full jitter, then "failed".
 NOTIFICATION_MAX_ATTEMPTS = int_value("NOTIFICATION_MAX_ATTEMPTS", 5, minimum=1)
 NOTIFICATION_RETRY_BASE_SECONDS = int_value("NOTIFICATION_RETRY_BASE_SECONDS", 60, minimum=0)

@@ -12,8 +12,9 @@ from django.test import Client
 from django.utils import timezone
 from prometheus_client.parser import text_string_to_metric_families
 
-from medguard_backend.metrics.deliveries import failure_reason
+from medguard_backend.metrics.deliveries import failure_reason, observe_batch
 from medguard_backend.testing.factories import UserFactory
+from notifications.delivery import dispatch
 from notifications.models import Delivery, DeliveryStatus
 from notifications.services import NotificationService
 
@@ -178,3 +179,54 @@ def test_delivery_metrics_move_when_a_worker_sends_fails_and_is_late(
         assert 180 <= delta(f"{lateness}_sum", after, channel=channel) < 240
         assert delta(f"{lateness}_bucket", after, channel=channel, le="120.0") == 0
         assert delta(f"{lateness}_bucket", after, channel=channel, le="300.0") == 1
+
+
+@pytest.mark.django_db
+def test_a_batch_is_counted_from_one_read_whatever_its_size(
+    client: Client, smtp_server, django_assert_num_queries
+) -> None:
+    users = UserFactory.create_batch(3)
+    for user in users:
+        NotificationService.send_medication_reminder(
+            user=user,
+            medication_name="Aspirin",
+            dosage="100mg",
+            dose_time=timezone.now() - timedelta(seconds=45),
+            channels=["in_app", "email"],
+        )
+    smtp_server.fail_data_with = "451 4.3.0 try again later"
+    ids = list(Delivery.objects.values_list("id", flat=True))
+    before = scrape(client)
+    started = timezone.now()
+    summary = dispatch.send_deliveries(ids).as_dict()
+
+    with django_assert_num_queries(1):  # the deliveries, each with its attempt
+        observe_batch(ids, started, summary)
+    # A repeat of the task that claimed nothing reads nothing and counts nothing.
+    with django_assert_num_queries(0):
+        observe_batch(ids, timezone.now(), {"claimed": 0})
+
+    after = scrape(client)
+
+    def delta(name: str, **labels: str) -> float:
+        return value(after, name, **labels) - value(before, name, **labels)
+
+    assert delta("medguard_deliveries_total", channel="in_app", status="sent") == 3
+    lateness = "medguard_reminder_lateness_seconds"
+    assert delta(f"{lateness}_count", channel="in_app") == 3
+    assert delta(f"{lateness}_bucket", channel="in_app", le="30.0") == 0
+    assert delta(f"{lateness}_bucket", channel="in_app", le="60.0") == 3
+    assert 135 <= delta(f"{lateness}_sum", channel="in_app") < 180
+    # The emails wait to be retried (pending again, no longer claimed): not final, so no
+    # delivery counted, but their attempts and failures are.
+    assert Delivery.objects.filter(channel="email", status=DeliveryStatus.PENDING).count() == 3
+    assert delta("medguard_deliveries_total", channel="email", status="pending") == 0
+    assert (
+        delta("medguard_delivery_attempts_total", channel="email", outcome="temporary_failure") == 3
+    )
+    failures = "medguard_delivery_failures_total"
+    assert (
+        delta(failures, channel="email", reason="smtp 451 4.3.0 message refused", permanent="false")
+        == 3
+    )
+    assert delta("medguard_provider_latency_seconds_count", channel="email") == 3

@@ -100,3 +100,49 @@ def test_a_missed_dose_is_escalated_to_each_caregiver_after_their_delay(
     assert "Thandi" in body
     assert "Warfarin" not in body
     assert "Warfarin" not in message["Subject"]
+
+
+def pages_written(worker) -> int:
+    return sum("remind_page[" in line and "succeeded" in line for line in worker.log().splitlines())
+
+
+def wait_for_pages(worker, count: int, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while pages_written(worker) < count and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert pages_written(worker) == count
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_slot_is_written_by_the_workers_page_by_page_and_once(start_worker, settings) -> None:
+    from medications.reminders import send_slot_reminders
+
+    settings.NOTIFICATION_WRITE_BATCH_SIZE = 2
+    medicine = Medicine.objects.create(name="Metformin", strength="500 mg")
+    patients = [UserFactory(timezone="Africa/Johannesburg") for _ in range(5)]
+    for patient in patients:
+        supply = Supply.objects.create(
+            patient=patient, medicine=medicine, dosage="1 tablet", quantity_on_hand=Decimal(20)
+        )
+        Schedule.objects.create(
+            supply=supply, slot="morning", start_date=timezone.localdate() - datetime.timedelta(1)
+        )
+    worker = start_worker(queues=("medications",), NOTIFICATION_WRITE_BATCH_SIZE="2")
+    morning = datetime.datetime.combine(
+        timezone.localdate(), datetime.time(8, 0), tzinfo=patients[0].timezone
+    )
+
+    first = send_slot_reminders("morning", now=morning, pages_as_tasks=True)
+    # Ids only here: the pages' doses and reminders are written by the worker.
+    assert (first.pages_published, first.schedules, first.reminded) == (3, 5, 0)
+    wait_for_pages(worker, 3)
+    assert sorted(Dose.objects.values_list("schedule__supply__patient", flat=True)) == sorted(
+        p.pk for p in patients
+    )
+
+    again = send_slot_reminders("morning", now=morning, pages_as_tasks=True)
+    assert again.pages_published == 3
+    wait_for_pages(worker, 6)
+    assert Dose.objects.count() == 5
+    assert Delivery.objects.values("recipient__notification").distinct().count() == 5
+    assert "'already_reminded': 2" in worker.log()
