@@ -13,6 +13,33 @@ from .providers import Answer, ProviderServer, ReceivedRequest, Responder
 
 _ids = itertools.count(1)
 
+# Credentials the stand-ins accept, one set per SMS gateway.
+GATEWAY_CREDENTIALS = {
+    "CLICKATELL_API_KEY": "ct-key",
+    "BULKSMS_TOKEN_ID": "bs-id",
+    "BULKSMS_TOKEN_SECRET": "bs-secret",
+    "AFRICASTALKING_USERNAME": "medguard",
+    "AFRICASTALKING_API_KEY": "at-key",
+    "TWILIO_ACCOUNT_SID": "AC123",
+    "TWILIO_AUTH_TOKEN": "tw-token",
+    "TWILIO_FROM": "+15005550006",
+}
+GATEWAY_URL_SETTINGS = (
+    "CLICKATELL_API_URL",
+    "BULKSMS_API_URL",
+    "AFRICASTALKING_API_URL",
+    "TWILIO_API_URL",
+)
+
+
+def point_gateways_at(settings: Any, url: str) -> None:
+    """Give every SMS gateway the stand-in's credentials and ``url`` as its base URL
+    (``settings``: pytest-django's fixture; SMS_BACKENDS still chooses which are used)."""
+    for name, value in GATEWAY_CREDENTIALS.items():
+        setattr(settings, name, value)
+    for name in GATEWAY_URL_SETTINGS:
+        setattr(settings, name, url)
+
 
 def _next_id(prefix: str) -> str:
     return f"{prefix}{next(_ids):08d}"

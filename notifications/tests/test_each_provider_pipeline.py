@@ -21,6 +21,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from medguard_backend.testing.factories import PreferencesFactory, PushDeviceFactory, UserFactory
+from medguard_backend.testing.provider_answers import point_gateways_at
 from medguard_backend.testing.providers import Answer, ReceivedRequest
 from notifications.channels.sms.failover import reset_circuits
 from notifications.delivery.dispatch import send_deliveries
@@ -60,13 +61,7 @@ def one_delivery(channel: str, user: Any = None, **user_fields: str) -> Delivery
 def sms_gateways(settings, provider_server):
     settings.SMS_DAILY_LIMIT_PER_USER = 0
     settings.SMS_DAILY_LIMIT_TOTAL = 0
-    settings.AFRICASTALKING_USERNAME = "medguard"
-    settings.AFRICASTALKING_API_KEY = "at-key"
-    settings.AFRICASTALKING_API_URL = provider_server.url
-    settings.TWILIO_ACCOUNT_SID = "AC123"
-    settings.TWILIO_AUTH_TOKEN = "tw-token"
-    settings.TWILIO_FROM = "+15005550006"
-    settings.TWILIO_API_URL = provider_server.url
+    point_gateways_at(settings, provider_server.url)
     settings.PROVIDER_WEBHOOK_SECRET = "hook-secret"
     settings.SITE_BASE_URL = "https://medguard.example"
     settings.NOTIFICATION_TRANSPORTS = {

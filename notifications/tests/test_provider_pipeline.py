@@ -16,6 +16,7 @@ from medguard_backend.testing.provider_answers import (
     clickatell_message_error,
     clickatell_refusing,
     expo_ticket_error,
+    point_gateways_at,
 )
 from medguard_backend.testing.providers import HANG, Answer
 from notifications.channels.sms.failover import reset_circuits
@@ -33,11 +34,7 @@ MORNING = datetime.datetime(2026, 11, 30, 8, 0, tzinfo=datetime.UTC)
 def providers(settings, provider_server):
     reset_circuits()
     settings.SMS_BACKENDS = ["clickatell", "bulksms"]
-    settings.CLICKATELL_API_KEY = "ct-key"
-    settings.CLICKATELL_API_URL = provider_server.url
-    settings.BULKSMS_TOKEN_ID = "bs-id"
-    settings.BULKSMS_TOKEN_SECRET = "bs-secret"
-    settings.BULKSMS_API_URL = provider_server.url
+    point_gateways_at(settings, provider_server.url)
     settings.EXPO_API_URL = provider_server.url
     settings.PROVIDER_READ_TIMEOUT_SECONDS = 1
     settings.SMS_DAILY_LIMIT_PER_USER = 0

@@ -15,6 +15,7 @@ from medguard_backend.testing.provider_answers import (
     clickatell_message_error,
     clickatell_refusing,
     clickatell_request_error,
+    point_gateways_at,
     twilio_error,
 )
 from medguard_backend.testing.providers import DROP, HANG, Answer
@@ -42,18 +43,7 @@ def gateways(settings, provider_server):
     settings.SMS_SENDER_ID = ""
     settings.SMS_VALIDITY_MINUTES = 90
     settings.PROVIDER_READ_TIMEOUT_SECONDS = 1
-    settings.CLICKATELL_API_KEY = "ct-key"
-    settings.CLICKATELL_API_URL = provider_server.url
-    settings.BULKSMS_TOKEN_ID = "bs-id"
-    settings.BULKSMS_TOKEN_SECRET = "bs-secret"
-    settings.BULKSMS_API_URL = provider_server.url
-    settings.AFRICASTALKING_USERNAME = "medguard"
-    settings.AFRICASTALKING_API_KEY = "at-key"
-    settings.AFRICASTALKING_API_URL = provider_server.url
-    settings.TWILIO_ACCOUNT_SID = "AC123"
-    settings.TWILIO_AUTH_TOKEN = "tw-token"
-    settings.TWILIO_FROM = "+15005550006"
-    settings.TWILIO_API_URL = provider_server.url
+    point_gateways_at(settings, provider_server.url)
     settings.PROVIDER_WEBHOOK_SECRET = "hook-secret"
     settings.SITE_BASE_URL = "https://medguard.example"
     yield

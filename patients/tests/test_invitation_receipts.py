@@ -12,6 +12,7 @@ from urllib.parse import urlencode
 import pytest
 from django.test import Client
 
+from medguard_backend.testing.provider_answers import point_gateways_at
 from medguard_backend.testing.providers import HANG
 from notifications.channels.sms.failover import reset_circuits
 from notifications.models import DeliveryReceipt
@@ -37,18 +38,7 @@ def gateways(settings, provider_server):
     }
     settings.SMS_BACKENDS = ["clickatell"]
     settings.PROVIDER_READ_TIMEOUT_SECONDS = 1
-    settings.CLICKATELL_API_KEY = "ct-key"
-    settings.CLICKATELL_API_URL = provider_server.url
-    settings.BULKSMS_TOKEN_ID = "bs-id"
-    settings.BULKSMS_TOKEN_SECRET = "bs-secret"
-    settings.BULKSMS_API_URL = provider_server.url
-    settings.AFRICASTALKING_USERNAME = "medguard"
-    settings.AFRICASTALKING_API_KEY = "at-key"
-    settings.AFRICASTALKING_API_URL = provider_server.url
-    settings.TWILIO_ACCOUNT_SID = "AC123"
-    settings.TWILIO_AUTH_TOKEN = "tw-token"
-    settings.TWILIO_FROM = "+15005550006"
-    settings.TWILIO_API_URL = provider_server.url
+    point_gateways_at(settings, provider_server.url)
     settings.PROVIDER_WEBHOOK_SECRET = SECRET
     settings.SITE_BASE_URL = SITE
     yield
