@@ -60,6 +60,7 @@ BAD_VALUES = {
     "WORKER_HEARTBEAT_MAX_AGE_SECONDS": "a minute",
     "BEAT_HEARTBEAT_MAX_AGE_SECONDS": "0",
     "LOG_FORMAT": "xml",
+    "REMINDER_PAGES_AS_TASKS": "perhaps",
     "API_TOKEN_TTL_DAYS": "0",
     "SESSION_COOKIE_AGE": "a day",
     "AUDIT_RETENTION_DAYS": "7",
