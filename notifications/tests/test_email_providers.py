@@ -118,3 +118,32 @@ def test_the_postmark_delivery_webhook_marks_the_email_delivered():
     assert response.status_code == 200
     sent.refresh_from_db()
     assert sent.receipt_status == "delivered"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("esp", ["postmark", "sendgrid"])
+def test_without_a_webhook_secret_a_basic_auth_webhook_does_not_exist(settings, esp):
+    """Postmark's and SendGrid's webhooks have basic auth as their only check: without a
+    secret anyone could post "delivered" or "bounced" for any message."""
+    settings.ANYMAIL = {k: v for k, v in settings.ANYMAIL.items() if k != "WEBHOOK_SECRET"}
+
+    response = Client().post(
+        f"/hooks/anymail/{esp}/tracking/", data="[]", content_type="application/json"
+    )
+
+    assert response.status_code == 404
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("esp", ["postmark", "sendgrid", "amazon_ses"])
+def test_a_provider_posts_without_a_csrf_token(esp):
+    """The views above anymail's keep its CSRF exemption: a provider has no token (a wrong
+    password answers anymail's 400, not CSRF's 403)."""
+    response = Client(enforce_csrf_checks=True).post(
+        f"/hooks/anymail/{esp}/tracking/",
+        data="[]",
+        content_type="application/json",
+        headers={"Authorization": "Basic " + base64.b64encode(b"hooks:wrong").decode()},
+    )
+
+    assert response.status_code == 400
