@@ -32,6 +32,24 @@ GATEWAY_URL_SETTINGS = (
 )
 
 
+def send_email_through_ses_at(settings: Any, url: str, **anymail: Any) -> None:
+    """Email through anymail's Amazon SES backend to the stand-in at ``url`` (``anymail``:
+    more ANYMAIL settings, e.g. WEBHOOK_SECRET)."""
+    settings.EMAIL_BACKEND = "anymail.backends.amazon_ses.EmailBackend"
+    settings.DEFAULT_FROM_EMAIL = "MedGuard <noreply@medguard.example>"
+    settings.ANYMAIL = {
+        "AMAZON_SES_CLIENT_PARAMS": {
+            "endpoint_url": url,
+            "region_name": "af-south-1",
+            "aws_access_key_id": "AKIDSTANDIN0000000000",
+            "aws_secret_access_key": "stand-in-secret",
+            # One try: the pipeline retries, not boto3 inside one send.
+            "config": {"retries": {"total_max_attempts": 1}},
+        },
+        **anymail,
+    }
+
+
 def point_gateways_at(settings: Any, url: str) -> None:
     """Give every SMS gateway the stand-in's credentials and ``url`` as its base URL
     (``settings``: pytest-django's fixture; SMS_BACKENDS still chooses which are used)."""

@@ -23,6 +23,7 @@ import time_machine
 from django.test import Client
 
 from medguard_backend.testing.factories import PreferencesFactory, UserFactory
+from medguard_backend.testing.provider_answers import send_email_through_ses_at
 from medguard_backend.testing.providers import Answer, ReceivedRequest
 from notifications.delivery.dispatch import send_deliveries
 from notifications.models import Delivery, DeliveryReceipt
@@ -37,18 +38,7 @@ MORNING = datetime.datetime(2026, 11, 30, 8, 0, tzinfo=datetime.UTC)
 
 @pytest.fixture(autouse=True)
 def amazon_ses(settings, provider_server):
-    settings.EMAIL_BACKEND = "anymail.backends.amazon_ses.EmailBackend"
-    settings.DEFAULT_FROM_EMAIL = "MedGuard <noreply@medguard.example>"
-    settings.ANYMAIL = {
-        "AMAZON_SES_CLIENT_PARAMS": {
-            "endpoint_url": provider_server.url,
-            "region_name": "af-south-1",
-            "aws_access_key_id": "AKIDSTANDIN0000000000",
-            "aws_secret_access_key": "stand-in-secret",
-            "config": {"retries": {"total_max_attempts": 1}},
-        },
-        "WEBHOOK_SECRET": SECRET,
-    }
+    send_email_through_ses_at(settings, provider_server.url, WEBHOOK_SECRET=SECRET)
     with time_machine.travel(MORNING, tick=True):
         yield
 
